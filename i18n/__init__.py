@@ -1,0 +1,124 @@
+"""One translation catalogue for every layer of Kexie Collect.
+
+Messages live in ``i18n/catalog/<area>.json`` as ``{"key": {"zh_CN": "...", "en": "..."}}``.
+Each area (cli, forms, db, export, ui, ...) has its own file so it can be edited on its own,
+but together they form one catalogue: a key is defined exactly once, in both languages, with
+the same ``{placeholders}`` (``tests/test_i18n.py`` checks this).
+
+Use :func:`tr` everywhere a user sees text; never build sentences in code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+import threading
+from collections.abc import Iterator
+from importlib import resources
+
+LANGUAGES: tuple[str, ...] = ("zh_CN", "en")
+DEFAULT_LANGUAGE = "zh_CN"
+
+_lock = threading.Lock()
+_catalog: dict[str, dict[str, str]] | None = None
+_language = DEFAULT_LANGUAGE
+_listeners: list = []
+
+
+def _load() -> dict[str, dict[str, str]]:
+    global _catalog
+    with _lock:
+        if _catalog is None:
+            merged: dict[str, dict[str, str]] = {}
+            folder = resources.files("i18n") / "catalog"
+            for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+                if not entry.name.endswith(".json"):
+                    continue
+                data = json.loads(entry.read_text(encoding="utf-8"))
+                for key, texts in data.items():
+                    if key in merged:
+                        raise RuntimeError(f"i18n key defined twice: {key} ({entry.name})")
+                    merged[key] = texts
+            _catalog = merged
+        return _catalog
+
+
+def catalog() -> dict[str, dict[str, str]]:
+    """The whole catalogue: key -> {language: text}."""
+    return _load()
+
+
+def normalise_language(code: str | None) -> str:
+    """Map 'zh', 'zh-CN', 'zh_Hans', 'en_US', ... onto one of :data:`LANGUAGES`."""
+    if not code:
+        return DEFAULT_LANGUAGE
+    low = code.replace("-", "_").lower()
+    if low.startswith("zh") or low in {"chinese", "中文"}:
+        return "zh_CN"
+    if low.startswith("en") or low == "english":
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+def get_language() -> str:
+    """The language user-facing text is produced in right now."""
+    return _language
+
+
+def set_language(code: str) -> None:
+    """Switch every layer to another language; listeners (e.g. the desktop) are told."""
+    global _language
+    _language = normalise_language(code)
+    for listener in list(_listeners):
+        listener(_language)
+
+
+def on_language_changed(callback) -> None:
+    """Register ``callback(language)`` to be called after :func:`set_language`."""
+    _listeners.append(callback)
+
+
+def init_from_environment() -> None:
+    """Pick the language from ``KEXIE_LANG`` (then ``LANG``); Chinese when unsure."""
+    code = os.environ.get("KEXIE_LANG")
+    if code:
+        set_language(code)
+
+
+def has(key: str) -> bool:
+    """Whether ``key`` is in the catalogue."""
+    return key in _load()
+
+
+def tr(key: str, lang: str | None = None, /, **params: object) -> str:
+    """The text for ``key`` in the current (or given) language, with ``{params}`` filled in.
+
+    An unknown key is a programming error, but a user must never see a traceback for it:
+    the key itself is returned so the problem is visible and reportable.
+    """
+    entry = _load().get(key)
+    if entry is None:
+        return key
+    text = entry.get(normalise_language(lang) if lang else _language) or entry.get("en") or key
+    if params:
+        try:
+            return text.format_map(_SafeParams(params))
+        except (ValueError, IndexError):
+            return text
+    return text
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{names}`` used in a catalogue text."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def keys(prefix: str = "") -> Iterator[str]:
+    """All keys, optionally only those starting with ``prefix``."""
+    return (k for k in _load() if k.startswith(prefix))
+
+
+class _SafeParams(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"

@@ -1,0 +1,7 @@
+"""``python -m kexie`` is the same as ``kexie``."""
+
+import sys
+
+from kexie.cli import main
+
+sys.exit(main())
