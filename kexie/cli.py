@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: log, never a traceback
+    except Exception as exc:  # the last line of defence: log it, never show a traceback
         log = _log_unexpected(data)
         print(tr("error.unexpected", error=type(exc).__name__, log=log), file=sys.stderr)
         return 1
