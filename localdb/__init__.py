@@ -1,0 +1,36 @@
+"""Local storage of one installation: org units, records and reports, audit trail, backups.
+
+See docs/internals.md (Storage) for the API. Importing this package is cheap; the division tree
+loads on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from localdb.store import Store
+
+__all__ = ["Store", "open_store", "restore"]
+
+
+def open_store(data_dir, *, create: bool = True, wait: float = 0.0) -> Store:
+    """Open the data folder's database (see :func:`localdb.store.open_store`)."""
+    from localdb.store import open_store as _open
+
+    return _open(data_dir, create=create, wait=wait)
+
+
+def restore(data_dir, backup_path):
+    """Replace the database with a backup (see :func:`localdb.store.restore`)."""
+    from localdb.store import restore as _restore
+
+    return _restore(data_dir, backup_path)
+
+
+def __getattr__(name: str):
+    if name == "Store":
+        from localdb.store import Store
+
+        return Store
+    raise AttributeError(name)

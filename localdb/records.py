@@ -1,0 +1,754 @@
+"""Records and reports: save with validation, lifecycle, tombstones, queries, imports.
+
+Lifecycle (``_status``): ``draft`` → ``finalised`` → ``exported``; a finalised or exported
+record can be ``returned`` for correction (reason required) and then edited and finalised
+again; ``nil`` is a report declared empty (空表上报). Editing a finalised or exported record
+needs a reason. Deleting is a tombstone (``_deleted = 1``) that exports still carry.
+
+Every write runs in one transaction with its audit rows (``_audit``: one ``create`` row per
+new record, one ``update`` row per changed field, one row per status change, delete, undelete
+or import).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuidlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from forms.model import Form
+from forms.periods import parse_period
+from i18n.errors import Location, Problem, StorageError, UsageError, ValidationError
+from localdb.formsreg import now_iso
+from localdb.schema import quote, report_key, table_name
+
+STATUSES = ("draft", "finalised", "exported", "returned", "nil")
+LOCKED = ("finalised", "exported")  # editing these needs a reason
+TRANSITIONS: dict[str, set[str]] = {
+    "draft": {"draft", "finalised"},
+    "finalised": {"finalised", "draft", "exported", "returned"},
+    "exported": {"exported", "draft", "finalised", "returned"},
+    "returned": {"returned", "draft", "finalised"},
+    "nil": {"nil", "draft", "finalised", "exported", "returned"},
+}
+NEED_REASON = {("finalised", "draft"), ("exported", "draft"), ("exported", "finalised")}
+_REPEAT_NS = uuidlib.UUID("6f1c2f0e-5b1a-4c55-9d6e-2b8f0a3c7e11")
+
+
+@dataclass
+class UpsertResult:
+    """What :meth:`RecordsMixin.upsert_rows` did, by record uuid."""
+
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "inserted": len(self.inserted),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+        }
+
+
+def _sql_value(value: object) -> object:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def _evaluate(form: Form, values: dict):
+    from forms.engine import evaluate
+
+    return evaluate(form, values)
+
+
+class RecordsMixin:
+    """Record operations of :class:`localdb.store.Store` (needs ``db``, ``form``, ``clerk``...)."""
+
+    # -- saving ----------------------------------------------------------------------------
+    def save(
+        self,
+        form_id: str,
+        values: dict,
+        *,
+        uuid: str | None = None,
+        unit: str | None = None,
+        period: str | None = None,
+        status: str = "draft",
+        author: str | None = None,
+        reason: str | None = None,
+        explanations: dict[str, str] | None = None,
+    ) -> str:
+        """Validate and store one record (new, or the one with ``uuid``); returns its uuid.
+
+        Drafts may hold errors. ``status="finalised"`` needs no errors and an explanation for
+        every warning (``explanations`` {field: text}, merged with those already stored).
+        Editing a finalised or exported record needs a ``reason``. Reports need ``period`` and
+        are unique per unit × period (× the form's key questions).
+        """
+        form = self.form(form_id)
+        if status not in ("draft", "finalised"):
+            raise UsageError("db.bad_status", status=status)
+        table = table_name(form_id)
+        old = self._row(table, uuid) if uuid else None
+        if old is not None:
+            if old["_deleted"]:
+                raise ValidationError("db.record_deleted", fix="db.record_deleted.fix", uuid=uuid)
+            if old["_status"] in LOCKED and not (reason or "").strip():
+                raise ValidationError("db.reason_required", uuid=uuid, status=old["_status"])
+            unit = unit or old["_unit"]
+            period = period or old["_period"]
+            merged = json.loads(old["_explanations"] or "{}")
+        else:
+            merged = {}
+        merged.update({k: v for k, v in (explanations or {}).items() if v and str(v).strip()})
+        unit = self._check_unit(unit)
+        period = self._check_period(form, period)
+        evaluation = _evaluate(form, values)
+        if status == "finalised":
+            self._check_finalisable(form, evaluation.problems, merged)
+        clean = evaluation.values
+        now = now_iso()
+        record_uuid = uuid or str(uuidlib.uuid4())
+        row = {
+            "_uuid": record_uuid,
+            "_unit": unit,
+            "_period": period,
+            "_form_version": form.version,
+            "_status": status,
+            "_deleted": 0,
+            "_created": old["_created"] if old else now,
+            "_modified": now,
+            "_author": (old["_author"] if old and old["_author"] else None) or author or self.clerk,
+            "_explanations": json.dumps(merged, ensure_ascii=False, sort_keys=True)
+            if merged
+            else None,
+            "_source": "local",
+        }
+        for q in form.fields():
+            row[q.name] = _sql_value(clean.get(q.name))
+        repeats = self._repeat_rows(form, record_uuid, clean)
+        who = author or self.clerk
+        with self.sqlite_errors(), self.db.atomic():
+            self._check_unique(form, row)
+            if old is None:
+                self._insert(table, row)
+                self._audit(
+                    who,
+                    form_id,
+                    record_uuid,
+                    None,
+                    None,
+                    _json(_nonempty(form, clean)),
+                    reason,
+                    "create",
+                )
+            else:
+                changes = [
+                    (k, old.get(k), v)
+                    for k, v in row.items()
+                    if k not in ("_modified", "_created") and old.get(k) != v
+                ]
+                old_repeats = self._stored_repeats(form, record_uuid)
+                repeat_changes = [
+                    (r, _json(old_repeats.get(r, [])), _json(rows))
+                    for r, rows in repeats.items()
+                    if old_repeats.get(r, []) != rows
+                ]
+                if not changes and not repeat_changes:
+                    return record_uuid
+                self._update(table, record_uuid, row)
+                for name, before, after in changes + repeat_changes:
+                    action = "status" if name == "_status" else "update"
+                    self._audit(who, form_id, record_uuid, name, before, after, reason, action)
+            self._write_repeats(form, record_uuid, repeats)
+        return record_uuid
+
+    def nil_report(
+        self, form_id: str, *, unit: str | None = None, period: str, author: str | None = None
+    ) -> str:
+        """Declare a report empty for unit × period (空表上报); returns the record's uuid.
+
+        An existing draft of the same report becomes the nil report (its values are cleared).
+        """
+        form = self.form(form_id)
+        if form.kind != "report":
+            raise UsageError("db.not_a_report", form_id=form_id)
+        unit = self._check_unit(unit)
+        period = self._check_period(form, period)
+        existing = self.find_report(form_id, unit=unit, period=period)
+        who = author or self.clerk
+        table = table_name(form_id)
+        now = now_iso()
+        with self.sqlite_errors(), self.db.atomic():
+            if existing:
+                old = self._row(table, existing)
+                if old["_status"] not in ("draft", "returned", "nil"):
+                    raise StorageError(
+                        "db.report_exists",
+                        fix="db.report_exists.fix",
+                        form=form.title(),
+                        unit=unit,
+                        period=period,
+                    )
+                cleared = {q.name: None for q in form.fields()}
+                self._update(table, existing, {**cleared, "_status": "nil", "_modified": now})
+                self._write_repeats(form, existing, {r.name: [] for r in form.repeats()})
+                self._audit(
+                    who, form_id, existing, "_status", old["_status"], "nil", None, "status"
+                )
+                return existing
+            record_uuid = str(uuidlib.uuid4())
+            row = {
+                "_uuid": record_uuid,
+                "_unit": unit,
+                "_period": period,
+                "_form_version": form.version,
+                "_status": "nil",
+                "_deleted": 0,
+                "_created": now,
+                "_modified": now,
+                "_author": who,
+                "_explanations": None,
+                "_source": "local",
+            }
+            self._check_unique(form, row)
+            self._insert(table, row)
+            self._audit(who, form_id, record_uuid, "_status", None, "nil", None, "nil")
+        return record_uuid
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def set_status(
+        self,
+        form_id: str,
+        uuid: str,
+        status: str,
+        *,
+        reason: str | None = None,
+        author: str | None = None,
+    ) -> None:
+        """Move a record along its lifecycle (see the module docstring for what is allowed).
+
+        Finalising checks the stored values like :meth:`save`; returning needs a reason, and so
+        does reopening a finalised or exported record. Marking a nil report exported keeps it
+        ``nil`` (the export is still audited).
+        """
+        form = self.form(form_id)
+        if status not in STATUSES:
+            raise UsageError("db.bad_status", status=status)
+        table = table_name(form_id)
+        old = self._row(table, uuid)
+        if old is None:
+            raise UsageError("db.no_record", uuid=uuid, form_id=form_id)
+        current = old["_status"]
+        if status not in TRANSITIONS[current]:
+            raise ValidationError("db.bad_transition", old=current, new=status)
+        if (status == "returned" or (current, status) in NEED_REASON) and not (
+            reason or ""
+        ).strip():
+            raise ValidationError("db.reason_required", uuid=uuid, status=current)
+        if status == "finalised" and current != "nil":
+            record = self.get(form_id, uuid) or {}
+            evaluation = _evaluate(form, record)
+            self._check_finalisable(form, evaluation.problems, record.get("_explanations") or {})
+        new = "nil" if current == "nil" and status == "exported" else status
+        with self.sqlite_errors(), self.db.atomic():
+            if new != current:
+                self._update(table, uuid, {"_status": new, "_modified": now_iso()})
+            self._audit(
+                author or self.clerk, form_id, uuid, "_status", current, status, reason, "status"
+            )
+
+    def delete(self, form_id: str, uuid: str, *, reason: str, author: str | None = None) -> None:
+        """Tombstone a record (``_deleted = 1``); it stays in the table and in exports."""
+        self._set_deleted(form_id, uuid, 1, reason, author)
+
+    def undelete(
+        self, form_id: str, uuid: str, *, reason: str | None = None, author: str | None = None
+    ) -> None:
+        """Bring a tombstoned record back (fails if its report slot was filled meanwhile)."""
+        self._set_deleted(form_id, uuid, 0, reason, author)
+
+    def _set_deleted(
+        self, form_id: str, uuid: str, flag: int, reason: str | None, author: str | None
+    ) -> None:
+        form = self.form(form_id)
+        table = table_name(form_id)
+        old = self._row(table, uuid)
+        if old is None:
+            raise UsageError("db.no_record", uuid=uuid, form_id=form_id)
+        if flag and not (reason or "").strip():
+            raise ValidationError("db.reason_required", uuid=uuid, status=old["_status"])
+        if old["_deleted"] == flag:
+            return
+        with self.sqlite_errors(), self.db.atomic():
+            if not flag:
+                self._check_unique(form, {**old, "_deleted": 0})
+            self._update(table, uuid, {"_deleted": flag, "_modified": now_iso()})
+            self._audit(
+                author or self.clerk,
+                form_id,
+                uuid,
+                "_deleted",
+                old["_deleted"],
+                flag,
+                reason,
+                "delete" if flag else "undelete",
+            )
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, form_id: str, uuid: str) -> dict | None:
+        """One record with its repeats (lists of dicts under the repeat names) and decoded
+        ``_explanations``; tombstoned records too (check ``_deleted``)."""
+        form = self.form(form_id)
+        row = self._row(table_name(form_id), uuid)
+        if row is None:
+            return None
+        row["_explanations"] = json.loads(row["_explanations"] or "{}")
+        for repeat in form.repeats():
+            if form.repeat_of(repeat.name) is None:
+                row[repeat.name] = self._read_repeat(form, repeat.name, uuid)
+        return row
+
+    def find_report(
+        self, form_id: str, *, unit: str, period: str, key: dict | None = None
+    ) -> str | None:
+        """The uuid of the live report for unit × period (× key values), if there is one."""
+        form = self.form(form_id)
+        where = ["_unit = ?", "_period = ?", "_deleted = 0"]
+        params: list[object] = [self._norm_unit(unit), period]
+        for name in report_key(form):
+            where.append(f"coalesce({quote(name)}, '') = ?")
+            value = (key or {}).get(name)
+            params.append("" if value is None else _sql_value(value))
+        row = self.db.execute(
+            f"SELECT _uuid FROM {quote(table_name(form_id))} WHERE {' AND '.join(where)}", params
+        ).fetchone()
+        return row[0] if row else None
+
+    def records(
+        self,
+        form_id: str,
+        *,
+        unit: str | list[str] | None = None,
+        within: str | None = None,
+        period: str | list[str] | None = None,
+        status: str | list[str] | None = None,
+        search: str | None = None,
+        include_deleted: bool = False,
+        order_by: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[dict]:
+        """Top-level rows (no repeats) matching the filters, newest change first by default.
+
+        ``unit``: exact code(s); ``within``: a unit and everything below it; ``search``: text in
+        any text column; ``order_by``: a column name, ``-name`` for descending.
+        """
+        form = self.form(form_id)
+        where, params = self._filters(form, unit, within, period, status, search, include_deleted)
+        sql = f"SELECT * FROM {quote(table_name(form_id))} WHERE {where}"
+        sql += f" ORDER BY {self._order(form, order_by)}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+            if offset:
+                sql += f" OFFSET {int(offset)}"
+        cursor = self.db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+    def count(self, form_id: str, **filters: object) -> int:
+        """How many records :meth:`records` would return (``order_by``/``limit`` ignored)."""
+        form = self.form(form_id)
+        for ignored in ("order_by", "limit", "offset"):
+            filters.pop(ignored, None)
+        where, params = self._filters(form, **filters)  # type: ignore[arg-type]
+        return self.db.execute(
+            f"SELECT count(*) FROM {quote(table_name(form_id))} WHERE {where}", params
+        ).fetchone()[0]
+
+    def audit_rows(self, form_id: str | None = None, uuid: str | None = None) -> list[dict]:
+        """Audit rows, oldest first, optionally of one form and/or one record (or unit code)."""
+        where, params = [], []
+        if form_id is not None:
+            where.append("form_id = ?")
+            params.append(form_id)
+        if uuid is not None:
+            where.append("record_uuid = ?")
+            params.append(uuid)
+        sql = (
+            "SELECT * FROM _audit"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " ORDER BY id"
+        )
+        cursor = self.db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+    def iter_rows(self, form_id: str, repeat: str | None = None) -> Iterator[dict]:
+        """Raw rows of a form table (or one repeat table) with system columns, tombstones too."""
+        self.form(form_id)
+        name = table_name(form_id, repeat)
+        if not self.db[name].exists():
+            return
+        order = "_parent_uuid, _index" if repeat else "_created, _uuid"
+        cursor = self.db.execute(f"SELECT * FROM {quote(name)} ORDER BY {order}")
+        names = [d[0] for d in cursor.description]
+        for r in cursor:
+            yield dict(zip(names, r, strict=True))
+
+    # -- importing -------------------------------------------------------------------------
+    def upsert_rows(
+        self,
+        form_id: str,
+        rows: Iterable[dict],
+        repeat_rows: dict[str, list[dict]] | None = None,
+        *,
+        source: str,
+    ) -> UpsertResult:
+        """Write raw rows (as :meth:`iter_rows` yields them) from a bundle, in one transaction.
+
+        New uuids are inserted, changed ones overwritten (the caller decides conflicts first),
+        identical ones left alone. ``_source`` becomes ``source`` (the bundle's sha256) for
+        written rows. The repeat rows of every written record replace its old ones. Columns a
+        newer form version added are created. Report uniqueness is enforced (StorageError).
+        """
+        form = self.form(form_id)
+        table = table_name(form_id)
+        result = UpsertResult()
+        by_parent: dict[str, dict[str, list[dict]]] = {}
+        for repeat, items in (repeat_rows or {}).items():
+            for item in items:
+                by_parent.setdefault(item["_parent_uuid"], {}).setdefault(repeat, []).append(item)
+        with self.sqlite_errors(), self.db.atomic():
+            rows = list(rows)
+            self._add_missing_columns(table, rows)
+            for repeat, items in (repeat_rows or {}).items():
+                self._add_missing_columns(table_name(form_id, repeat), items)
+            written: set[str] = set()
+            for raw in rows:
+                row = {k: _sql_value(v) for k, v in raw.items()}
+                record_uuid = row["_uuid"]
+                old = self._row(table, record_uuid)
+                row["_source"] = source
+                if old is None:
+                    self._check_unique(form, row)
+                    self._insert(table, row)
+                    self._audit(
+                        row.get("_author"), form_id, record_uuid, None, None, None, source, "import"
+                    )
+                    result.inserted.append(record_uuid)
+                    written.add(record_uuid)
+                    continue
+                changes = [
+                    (k, old.get(k), v) for k, v in row.items() if k != "_source" and old.get(k) != v
+                ]
+                if not changes:
+                    result.unchanged.append(record_uuid)
+                    continue
+                self._check_unique(form, {**old, **row})
+                self._update(table, record_uuid, row)
+                for name, before, after in changes:
+                    self._audit(
+                        row.get("_author"),
+                        form_id,
+                        record_uuid,
+                        name,
+                        before,
+                        after,
+                        source,
+                        "import",
+                    )
+                result.updated.append(record_uuid)
+                written.add(record_uuid)
+            for repeat in form.repeats():
+                rtable = table_name(form_id, repeat.name)
+                for parent in written:
+                    self.db.execute(f"DELETE FROM {quote(rtable)} WHERE _parent_uuid = ?", [parent])
+            for repeat, items in (repeat_rows or {}).items():
+                rtable = table_name(form_id, repeat)
+                for item in items:
+                    if item["_parent_uuid"] in written or self._parent_written(
+                        form, repeat, item, written, repeat_rows
+                    ):
+                        self._insert(
+                            rtable, {k: _sql_value(v) for k, v in item.items()}, replace=True
+                        )
+        return result
+
+    # -- internals -------------------------------------------------------------------------
+    def _parent_written(
+        self, form: Form, repeat: str, item: dict, written: set[str], repeat_rows: dict
+    ) -> bool:
+        """Nested repeat rows belong to a written record through their parent repeat row."""
+        outer = form.repeat_of(repeat)
+        if outer is None:
+            return False
+        for parent in repeat_rows.get(outer.name, []):
+            if parent["_uuid"] == item["_parent_uuid"]:
+                return parent["_parent_uuid"] in written or self._parent_written(
+                    form, outer.name, parent, written, repeat_rows
+                )
+        return False
+
+    def _add_missing_columns(self, table: str, rows: list[dict]) -> None:
+        have = {c.name for c in self.db[table].columns}
+        for row in rows:
+            for key, value in row.items():
+                if key not in have:
+                    sql_type = (
+                        "INTEGER"
+                        if isinstance(value, int)
+                        else "REAL"
+                        if isinstance(value, float)
+                        else "TEXT"
+                    )
+                    self.db.execute(
+                        f"ALTER TABLE {quote(table)} ADD COLUMN {quote(key)} {sql_type}"
+                    )
+                    have.add(key)
+
+    def _row(self, table: str, uuid: str | None) -> dict | None:
+        if uuid is None:
+            return None
+        cursor = self.db.execute(f"SELECT * FROM {quote(table)} WHERE _uuid = ?", [uuid])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+    def _insert(self, table: str, row: dict, *, replace: bool = False) -> None:
+        cols = list(row)
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        sql = f"{verb} INTO {quote(table)} ({', '.join(map(quote, cols))}) VALUES ({', '.join('?' * len(cols))})"
+        self.db.execute(sql, [row[c] for c in cols])
+
+    def _update(self, table: str, uuid: str, values: dict) -> None:
+        cols = [c for c in values if c != "_uuid"]
+        sql = f"UPDATE {quote(table)} SET {', '.join(f'{quote(c)} = ?' for c in cols)} WHERE _uuid = ?"
+        self.db.execute(sql, [values[c] for c in cols] + [uuid])
+
+    def _audit(self, who, form_id, uuid, field_name, old, new, reason, action) -> None:
+        self.db.execute(
+            "INSERT INTO _audit (at, who, form_id, record_uuid, field, old, new, reason, action) VALUES (?,?,?,?,?,?,?,?,?)",
+            [now_iso(), who, form_id, uuid, field_name, old, new, reason, action],
+        )
+
+    def _repeat_rows(self, form: Form, record_uuid: str, values: dict) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {r.name: [] for r in form.repeats()}
+
+        def visit(parent_uuid: str, outer: str | None, data: dict) -> None:
+            for repeat in form.repeats():
+                if (
+                    form.repeat_of(repeat.name).name if form.repeat_of(repeat.name) else None
+                ) != outer:
+                    continue
+                for index, item in enumerate(data.get(repeat.name) or [], start=1):
+                    row_uuid = str(
+                        uuidlib.uuid5(_REPEAT_NS, f"{parent_uuid}/{repeat.name}/{index}")
+                    )
+                    row = {"_uuid": row_uuid, "_parent_uuid": parent_uuid, "_index": index}
+                    for q in form.fields(repeat.name):
+                        row[q.name] = _sql_value(item.get(q.name))
+                    out[repeat.name].append(row)
+                    visit(row_uuid, repeat.name, item)
+
+        visit(record_uuid, None, values)
+        return out
+
+    def _write_repeats(self, form: Form, record_uuid: str, repeats: dict[str, list[dict]]) -> None:
+        if not repeats:
+            return
+        self._delete_repeats(form, record_uuid)
+        for repeat, rows in repeats.items():
+            for row in rows:
+                self._insert(table_name(form.form_id, repeat), row)
+
+    def _delete_repeats(self, form: Form, parent_uuid: str, outer: str | None = None) -> None:
+        for repeat in form.repeats():
+            enclosing = form.repeat_of(repeat.name)
+            if (enclosing.name if enclosing else None) != outer:
+                continue
+            rtable = table_name(form.form_id, repeat.name)
+            children = [
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT _uuid FROM {quote(rtable)} WHERE _parent_uuid = ?", [parent_uuid]
+                )
+            ]
+            for child in children:
+                self._delete_repeats(form, child, repeat.name)
+            self.db.execute(f"DELETE FROM {quote(rtable)} WHERE _parent_uuid = ?", [parent_uuid])
+
+    def _read_repeat(self, form: Form, repeat: str, parent_uuid: str) -> list[dict]:
+        rtable = table_name(form.form_id, repeat)
+        cursor = self.db.execute(
+            f"SELECT * FROM {quote(rtable)} WHERE _parent_uuid = ? ORDER BY _index", [parent_uuid]
+        )
+        names = [d[0] for d in cursor.description]
+        items = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        for item in items:
+            for inner in form.repeats():
+                enclosing = form.repeat_of(inner.name)
+                if enclosing is not None and enclosing.name == repeat:
+                    item[inner.name] = self._read_repeat(form, inner.name, item["_uuid"])
+        return items
+
+    def _stored_repeats(self, form: Form, record_uuid: str) -> dict[str, list[dict]]:
+        """Stored repeat rows of a record (nested ones too), as :meth:`_repeat_rows` builds them."""
+        out: dict[str, list[dict]] = {r.name: [] for r in form.repeats()}
+
+        def visit(parent_uuid: str, outer: str | None) -> None:
+            for repeat in form.repeats():
+                enclosing = form.repeat_of(repeat.name)
+                if (enclosing.name if enclosing else None) != outer:
+                    continue
+                rtable = table_name(form.form_id, repeat.name)
+                cursor = self.db.execute(
+                    f"SELECT * FROM {quote(rtable)} WHERE _parent_uuid = ? ORDER BY _index",
+                    [parent_uuid],
+                )
+                names = [d[0] for d in cursor.description]
+                for r in cursor.fetchall():
+                    row = dict(zip(names, r, strict=True))
+                    out[repeat.name].append(
+                        {
+                            k: row.get(k)
+                            for k in [
+                                "_uuid",
+                                "_parent_uuid",
+                                "_index",
+                                *(q.name for q in form.fields(repeat.name)),
+                            ]
+                        }
+                    )
+                    visit(row["_uuid"], repeat.name)
+
+        visit(record_uuid, None)
+        return out
+
+    def _check_unit(self, unit: str | None) -> str:
+        unit = unit or self.unit_code
+        if not unit:
+            raise UsageError("db.no_unit", fix="db.no_unit.fix")
+        code = self._norm_unit(unit)
+        if self.units.get(code) is None:
+            from localdb.store import resolve_unit
+
+            resolve_unit(self.units, unit)
+        return code
+
+    @staticmethod
+    def _norm_unit(unit: str) -> str:
+        from localdb.units import normalise_code
+
+        return normalise_code(unit) or unit
+
+    @staticmethod
+    def _check_period(form: Form, period: str | None) -> str | None:
+        if form.kind != "report":
+            return parse_period(period) if period else None
+        if not period:
+            raise UsageError("db.no_period", form=form.title())
+        return parse_period(period, form.period_type)
+
+    def _check_finalisable(self, form: Form, problems: list[Problem], explanations: dict) -> None:
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise ValidationError(
+                "db.has_errors", problems=errors, count=len(errors), first=errors[0].message()
+            )
+        unexplained = [
+            p
+            for p in problems
+            if p.severity == "warning"
+            and not str(explanations.get(p.location.field or "", "")).strip()
+        ]
+        if unexplained:
+            raise ValidationError(
+                "db.unexplained_warnings",
+                problems=unexplained,
+                location=unexplained[0].location,
+                count=len(unexplained),
+                first=unexplained[0].message(),
+            )
+
+    def _check_unique(self, form: Form, row: dict) -> None:
+        if form.kind != "report" or row.get("_deleted"):
+            return
+        key = {k: row.get(k) for k in report_key(form)}
+        other = self.find_report(form.form_id, unit=row["_unit"], period=row["_period"], key=key)
+        if other and other != row["_uuid"]:
+            unit = self.units.get(row["_unit"])
+            raise StorageError(
+                "db.report_exists",
+                fix="db.report_exists.fix",
+                location=Location(field=",".join(key) or None),
+                form=form.title(),
+                unit=unit.name if unit else row["_unit"],
+                period=row["_period"],
+            )
+
+    def _filters(
+        self,
+        form,
+        unit=None,
+        within=None,
+        period=None,
+        status=None,
+        search=None,
+        include_deleted=False,
+    ):
+        where: list[str] = []
+        params: list[object] = []
+
+        def any_of(column: str, value) -> None:
+            items = [value] if isinstance(value, str) else list(value)
+            where.append(f"{column} IN ({', '.join('?' * len(items))})")
+            params.extend(items)
+
+        if unit is not None:
+            any_of(
+                "_unit", [self._norm_unit(u) for u in ([unit] if isinstance(unit, str) else unit)]
+            )
+        if within is not None:
+            base = self.units.get(within)
+            where.append("_unit LIKE ?")
+            params.append((base.prefix if base else self._norm_unit(within)) + "%")
+        if period is not None:
+            any_of("_period", period)
+        if status is not None:
+            any_of("_status", status)
+        if not include_deleted:
+            where.append("_deleted = 0")
+        if search:
+            text_cols = ["_uuid"] + [q.name for q in form.fields() if q.sql_type == "TEXT"]
+            where.append("(" + " OR ".join(f"{quote(c)} LIKE ?" for c in text_cols) + ")")
+            params.extend([f"%{search}%"] * len(text_cols))
+        return (" AND ".join(where) or "1"), params
+
+    def _order(self, form: Form, order_by: str | None) -> str:
+        if not order_by:
+            return "_modified DESC, _uuid"
+        desc = order_by.startswith("-")
+        name = order_by.lstrip("-")
+        columns = {c.name for c in self.db[table_name(form.form_id)].columns}
+        if name not in columns:
+            raise UsageError("db.bad_order", column=name)
+        return f"{quote(name)} {'DESC' if desc else 'ASC'}, _uuid"
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _nonempty(form: Form, values: dict) -> dict:
+    return {k: v for k, v in values.items() if v not in (None, "", [])}
+
+
+__all__ = ["STATUSES", "RecordsMixin", "UpsertResult"]

@@ -1,0 +1,378 @@
+"""The local database of one installation: open, settings, forms, backups.
+
+One SQLite file (``DATA/kexie.sqlite``) in WAL mode with ``synchronous=NORMAL``: a committed
+save survives the app being killed; a power cut may lose the last moments but never corrupts the
+file. One writer per data folder, enforced by :class:`localdb.lock.FolderLock`. Records and
+reports are handled by :class:`localdb.records.RecordsMixin`.
+
+The connection runs in autocommit mode (``isolation_level=None``): nothing is written outside an
+explicit ``db.atomic()`` block, so no transaction is ever left open by accident. It may be used
+from another thread than the one that opened it (the desktop's single DB worker), never from two
+at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from i18n.errors import Location, StorageError, UsageError
+from kexie import __version__
+from localdb import schema
+from localdb.formsreg import FormRegistry
+from localdb.localunits import LocalUnits
+from localdb.lock import FolderLock, storage_error_from_os
+from localdb.records import RecordsMixin
+from localdb.units import Unit
+
+DB_NAME = "kexie.sqlite"
+BACKUP_KEEP = 20
+BUSY_TIMEOUT_MS = 5000
+
+
+def open_store(data_dir: str | Path, *, create: bool = True, wait: float = 0.0) -> Store:
+    """Open (or create) the database in ``data_dir`` and take the single-writer lock.
+
+    ``wait``: seconds to wait for another instance to let go. Raises :class:`StorageError` when
+    the folder is in use, read-only, full, not a Kexie database, or from a newer app version.
+    """
+    folder = Path(data_dir).expanduser()
+    if not folder.is_dir():
+        if not create:
+            raise StorageError(
+                "db.no_data",
+                location=Location(file=str(folder)),
+                fix="db.no_data.fix",
+                path=str(folder),
+            )
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise storage_error_from_os(exc, folder) from exc
+    lock = FolderLock(folder)
+    lock.acquire(wait)
+    try:
+        return Store(folder, lock, create=create)
+    except BaseException:
+        lock.release()
+        raise
+
+
+class Store(RecordsMixin):
+    """An open data folder. Close it (or use it as a context manager) to release the lock."""
+
+    def __init__(self, folder: Path, lock: FolderLock, *, create: bool = True) -> None:
+        self.folder = folder
+        self.path = folder / DB_NAME
+        self._lock = lock
+        if not self.path.exists() and not create:
+            raise StorageError(
+                "db.no_data",
+                location=Location(file=str(self.path)),
+                fix="db.no_data.fix",
+                path=str(self.path),
+            )
+        self.db = _connect(self.path)
+        self.recovered = False
+        try:
+            with self.sqlite_errors():
+                schema.check_not_newer(self.db, str(self.path))
+                if schema.pending(self.db):
+                    if schema.stored_version(self.db) > 0:
+                        self.backup("migration")
+                    schema.migrate(self.db, __version__)
+                self.recovered = self.get_setting("session_open", False) is True
+                if self.recovered:
+                    self._check_integrity()
+                self.set_setting("session_open", True)
+        except BaseException:
+            self.db.close()
+            raise
+        self.registry = FormRegistry(self.db, folder / "forms")
+        self._units: LocalUnits | None = None
+        self._tables_ok: set[tuple[str, str]] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Mark a clean shutdown, close the database and release the folder lock."""
+        if not self._lock.held:
+            return
+        try:
+            self.set_setting("session_open", False)
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except (sqlite3.Error, StorageError):
+            pass  # closing must not fail; the next open runs a quick check
+        finally:
+            self.db.close()
+            self._lock.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def sqlite_errors(self):
+        """Turn SQLite failures (read-only, disk full, busy, I/O) into clear StorageErrors."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise storage_error_from_sqlite(exc, self.path) from exc
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+                raise
+            raise storage_error_from_sqlite(exc, self.path) from exc
+
+    def _check_integrity(self) -> None:
+        result = self.db.execute("PRAGMA quick_check").fetchone()[0]
+        if result != "ok":
+            raise StorageError(
+                "db.corrupt",
+                location=Location(file=str(self.path)),
+                fix="db.corrupt.fix",
+                detail=result,
+            )
+
+    # -- settings --------------------------------------------------------------------------
+    def get_setting(self, key: str, default: object = None) -> object:
+        """A stored setting (JSON value), or ``default``."""
+        row = self.db.execute("SELECT value FROM _settings WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_setting(self, key: str, value: object) -> None:
+        """Store a setting (any JSON-serialisable value)."""
+        with self.sqlite_errors(), self.db.atomic():
+            self.db.execute(
+                "INSERT INTO _settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, json.dumps(value, ensure_ascii=False)],
+            )
+
+    @property
+    def unit_code(self) -> str | None:
+        """This installation's org unit (12-digit code), or None before ``kexie init``."""
+        return self.get_setting("unit")  # type: ignore[return-value]
+
+    @property
+    def unit(self) -> Unit | None:
+        """This installation's org unit."""
+        code = self.unit_code
+        return self.units.get(code) if code else None
+
+    def set_unit(self, code: str) -> Unit:
+        """Set this installation's unit; UsageError with a suggestion for unknown codes."""
+        unit = resolve_unit(self.units, code)
+        self.set_setting("unit", unit.code)
+        return unit
+
+    @property
+    def clerk(self) -> str | None:
+        """The name of the person using this installation (audit rows' ``who``)."""
+        return self.get_setting("clerk")  # type: ignore[return-value]
+
+    def set_clerk(self, name: str) -> None:
+        """Set the clerk's name."""
+        self.set_setting("clerk", name.strip())
+        if self._units is not None:
+            self._units.who = name.strip()
+
+    @property
+    def units(self) -> LocalUnits:
+        """The division tree with local additions and renames."""
+        if self._units is None:
+            self._units = LocalUnits(self.db, self.clerk or "")
+        return self._units
+
+    # -- forms -----------------------------------------------------------------------------
+    def forms(self) -> list:
+        """Every form in its current version: built-in first, then added ones."""
+        self._sync_forms()
+        return [self.form(form_id) for form_id in self.registry.form_ids()]
+
+    def form(self, form_id: str, version: str | None = None):
+        """A form at ``version`` (default: the current one), its tables ready."""
+        self._sync_forms()
+        form = self.registry.get(form_id, version)
+        self._ensure_tables(form)
+        return form
+
+    def add_form(self, path: str | Path):
+        """Copy a form file into the data folder, register it and create/migrate its tables."""
+        self._sync_forms()
+        form = self.registry.add(Path(path))
+        self._ensure_tables(self.registry.get(form.form_id))
+        return form
+
+    def register_form(self, form, *, builtin: bool = False):
+        """Register an already loaded :class:`forms.model.Form` (e.g. from a bundle)."""
+        self.registry.register(form, builtin=builtin)
+        self._ensure_tables(self.registry.get(form.form_id))
+        return form
+
+    def _sync_forms(self) -> None:
+        if not self.registry._synced:
+            with self.sqlite_errors():
+                self.registry.sync_builtin()
+
+    def _ensure_tables(self, form) -> None:
+        key = (form.form_id, form.version)
+        if key in self._tables_ok:
+            return
+        with self.sqlite_errors():
+            if schema.needs_change(self.db, form):
+                if self.db[schema.table_name(form.form_id)].exists() and self.count_all(
+                    form.form_id
+                ):
+                    self.backup("migration")
+                with self.db.atomic():
+                    schema.ensure_form_tables(self.db, form)
+        self._tables_ok.add(key)
+
+    def count_all(self, form_id: str) -> int:
+        """Rows in a form's table, tombstones included."""
+        return self.db.execute(
+            f"SELECT count(*) FROM {schema.quote(schema.table_name(form_id))}"
+        ).fetchone()[0]
+
+    # -- backups ---------------------------------------------------------------------------
+    def backup(self, reason: str = "manual", *, keep: int | None = None) -> Path:
+        """Copy the database with SQLite's backup API to ``DATA/backups/<time>-<reason>.sqlite``.
+
+        Keeps the newest ``keep`` backups (setting ``backup_keep``, default 20).
+        """
+        folder = self.folder / "backups"
+        tag = re.sub(r"[^0-9A-Za-z_-]+", "-", reason).strip("-") or "manual"
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
+        target = folder / f"{stamp}-{tag}.sqlite"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            dest = sqlite3.connect(target)
+            try:
+                with self.sqlite_errors():
+                    self.db.conn.backup(dest)
+            finally:
+                dest.close()
+        except OSError as exc:
+            raise storage_error_from_os(exc, folder) from exc
+        except StorageError:
+            target.unlink(missing_ok=True)
+            raise
+        keep = keep if keep is not None else int(self.get_setting("backup_keep", BACKUP_KEEP))  # type: ignore[arg-type]
+        for old in list_backups(self.folder)[:-keep] if keep > 0 else []:
+            old.unlink(missing_ok=True)
+        return target
+
+
+def list_backups(data_dir: str | Path) -> list[Path]:
+    """Backups in a data folder, oldest first."""
+    folder = Path(data_dir) / "backups"
+    return sorted(folder.glob("*.sqlite")) if folder.is_dir() else []
+
+
+def restore(data_dir: str | Path, backup_path: str | Path) -> Path:
+    """Replace the database of ``data_dir`` with a backup, after backing up the current one.
+
+    Returns the path of the safety backup of what was there before. The folder must not be open
+    in another instance (StorageError). The backup is checked first: a SQLite file written by
+    this app (not a newer one) that passes ``integrity_check``.
+    """
+    source = Path(backup_path)
+    if not source.is_file():
+        raise UsageError(
+            "cli.file_not_found", location=Location(file=str(source)), path=str(source)
+        )
+    check = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True)
+    try:
+        try:
+            ok = check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            has_schema = check.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = '_schema'"
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            ok, has_schema = False, None
+        if not ok or not has_schema:
+            raise StorageError(
+                "db.bad_backup", location=Location(file=str(source)), path=str(source)
+            )
+        schema.check_not_newer(Database(check), str(source))
+    finally:
+        check.close()
+    with open_store(data_dir) as store:
+        safety = store.backup("before-restore")
+        src = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True)
+        try:
+            with store.sqlite_errors():
+                src.backup(store.db.conn)
+        finally:
+            src.close()
+    # reopen once so migrations of an older backup run now, with their own backup
+    open_store(data_dir).close()
+    return safety
+
+
+def resolve_unit(units, code: str) -> Unit:
+    """The real unit for a user-typed code, or a UsageError that suggests what was meant."""
+    from localdb.units import normalise_code
+
+    unit = units.get(code) if normalise_code(code) else None
+    if unit is not None and not unit.hidden:
+        return unit
+    if normalise_code(code) is None:
+        raise UsageError("units.malformed", fix="units.malformed.fix", code=code)
+    if unit is not None and unit.hidden:
+        parent = units.get(unit.parent) if unit.parent else None
+        raise UsageError(
+            "units.placeholder",
+            code=code,
+            name=unit.name,
+            parent=parent.name if parent else "",
+            parent_code=parent.short_code if parent else "",
+        )
+    near = units.suggest(code)
+    if near:
+        raise UsageError(
+            "units.unknown_near", code=code, name=near[0].name, near=near[0].short_code
+        )
+    raise UsageError("units.unknown", fix="units.unknown.fix", code=code)
+
+
+def _connect(path: Path) -> Database:
+    try:
+        conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        db = Database(conn)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise StorageError("db.no_wal", location=Location(file=str(path)), mode=mode)
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise storage_error_from_sqlite(exc, path) from exc
+    return db
+
+
+def storage_error_from_sqlite(exc: sqlite3.Error, path: Path) -> StorageError:
+    """A clear StorageError for an SQLite failure."""
+    where = Location(file=str(path))
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    text = str(exc).lower()
+    if code == 8 or "readonly" in text or "read-only" in text:
+        return StorageError("db.readonly", location=where, fix="db.readonly.fix", path=str(path))
+    if code == 13 or "disk is full" in text:
+        return StorageError("db.disk_full", location=where, fix="db.disk_full.fix", path=str(path))
+    if code in (5, 6) or "locked" in text:
+        return StorageError("db.busy", location=where, fix="db.locked.fix", folder=str(path.parent))
+    if code in (11, 26) or "not a database" in text or "malformed" in text:
+        return StorageError("db.corrupt", location=where, fix="db.corrupt.fix", detail=str(exc))
+    if code == 14:
+        return StorageError("db.readonly", location=where, fix="db.readonly.fix", path=str(path))
+    return StorageError("db.io_error", location=where, path=str(path), detail=str(exc))
