@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--only", nargs="+", metavar="NAME", choices=SCENARIO_NAMES, help=tr("bench.opt.only")
     )
     parser.add_argument("--pandas-full", action="store_true", help=tr("bench.opt.pandas_full"))
+    parser.add_argument("--reuse-data", action="store_true", help=tr("bench.opt.reuse_data"))
     parser.add_argument("--no-profile", action="store_true", help=tr("bench.opt.no_profile"))
     parser.add_argument("--out", metavar="FILE.md", help=tr("bench.opt.out"))
 
@@ -52,6 +53,7 @@ def run_command(args: argparse.Namespace) -> int:
         args.only,
         pandas_full=args.pandas_full,
         profile=not args.no_profile,
+        reuse_data=args.reuse_data,
         progress=progress,
     )
     print(report.console(result))

@@ -103,9 +103,13 @@ def run(
     *,
     pandas_full: bool = False,
     profile: bool = True,
+    reuse_data: bool = False,
     progress: Callable[[str], object] = print,
 ) -> Result:
     """Run the selected scenarios (all by default) and return their rows."""
+    from bench import data
+
+    data.REUSE = reuse_data
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     wanted = [s for s in SCENARIOS if not only or s in only]
