@@ -1,0 +1,108 @@
+"""Entry point of the desktop app: ``kexie`` with no sub-command calls :func:`run_app`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QDialog
+
+import i18n
+from desktop import dialogs, errors
+from desktop.lang import notifier
+from i18n import tr
+from i18n.errors import KexieError, StorageError
+
+UI_FONTS = (
+    "Microsoft YaHei UI",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "WenQuanYi Micro Hei",
+)
+
+
+def application() -> QApplication:
+    """The QApplication (created once), with a font that shows Chinese well."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("KexieCollect")
+        app.setOrganizationName("Kexie")
+    from PySide6.QtGui import QFontDatabase
+
+    families = set(QFontDatabase.families())
+    for name in UI_FONTS:
+        if name in families:
+            font = QFont(name)
+            font.setPointSize(max(app.font().pointSize(), 10))
+            app.setFont(font)
+            break
+    notifier().install_qt_translator(i18n.get_language())
+    return app  # type: ignore[return-value]
+
+
+def open_data(data_dir: str | Path | None) -> Any:
+    """Open the store of ``data_dir`` (the default data folder when None)."""
+    from kexie.paths import resolve_data_dir
+    from localdb import open_store
+
+    folder = resolve_data_dir(data_dir)
+    errors.LOG_FILE = folder / "kexie-error.log"
+    return open_store(folder, create=True)
+
+
+def start(store: Any, *, first_run_parent: Any = None) -> Any:
+    """The main window for ``store``, after the first-run dialog when no unit is set yet.
+    Returns None when the user closes the first-run dialog."""
+    saved = store.get_setting("language")
+    if saved and not _language_forced():
+        i18n.set_language(str(saved))
+    if not store.unit_code:
+        from desktop.firstrun import FirstRunDialog
+
+        dialog = FirstRunDialog(store, first_run_parent)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        store.set_setting("language", i18n.get_language())
+    from desktop.mainwindow import MainWindow
+
+    return MainWindow(store)
+
+
+def _language_forced() -> bool:
+    import os
+
+    return bool(os.environ.get("KEXIE_LANG")) or any(a.startswith("--lang") for a in sys.argv)
+
+
+def run_app(data_dir: str | None = None) -> int:
+    """Open the desktop app on ``data_dir``; returns the process exit code."""
+    app = application()
+    try:
+        store = open_data(data_dir)
+    except StorageError as exc:
+        dialogs.warn(None, tr("ui.error.cannot_open"), exc.message())
+        return 1
+    except KexieError as exc:
+        errors.show_error(None, exc)
+        return 1
+    sys.excepthook = _excepthook
+    try:
+        window = start(store)
+        if window is None:
+            return 0
+        window.show()
+        QTimer.singleShot(0, window.home.refresh)
+        return int(app.exec())
+    finally:
+        store.close()
+
+
+def _excepthook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+    # An exception escaping a slot: show it instead of losing it (or crashing the app).
+    errors.show_error(QApplication.activeWindow(), exc.with_traceback(tb))

@@ -1,0 +1,169 @@
+"""Dashboard: charts (matplotlib Figures from ``exports.charts`` in Qt canvases) and the
+completeness board (which subordinate units reported for which period, nil, missing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.lang import notifier
+from forms.periods import label as period_label
+from forms.periods import last_periods
+from i18n import tr
+
+STATE_COLORS = {"data": "#d8efdc", "nil": "#e7eaf0", "missing": "#f8d9d6"}
+BOARD_PERIODS = 6
+
+
+def completeness(store: Any, form: Any, periods: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(unit code, unit name, state per period) for this unit and its direct subordinates;
+    states are ``data``, ``nil`` or ``missing`` (``exports.rollup.Completeness`` decides)."""
+    from exports.rollup import Completeness
+
+    me = store.unit_code
+    units = store.units
+    expected = [(me, units.get(me).name if units.get(me) else me)]
+    expected += [(u.code, u.name) for u in units.children(me)]
+    codes = {c for c, _ in expected}
+
+    def group(code: str | None) -> tuple[str, str]:
+        if code:
+            for u in units.path(code):
+                if u.code in codes and u.code != me:
+                    return u.code, u.name
+        return me, expected[0][1]
+
+    board = Completeness(expected, group, None)
+    wanted = set(periods)
+    for row in store.records(form.form_id):
+        if row.get("_period") in wanted:
+            board.add(form.form_id, form.title(), row)
+    return [
+        (code, name, [board.status(form.form_id, code, p) for p in periods])
+        for code, name in expected
+    ]
+
+
+class DashboardPage(QWidget):
+    """Charts and the completeness board; redrawn when records change."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(objectName="dashboard")
+        self.window_ = window
+        self.store = window.store
+        self.notice = QLabel(objectName="font_notice", wordWrap=True)
+        self.notice.setStyleSheet("color: #8a5a00;")
+        self.charts = QGridLayout()
+        self.canvases: list[Any] = []
+        self.board_title = QLabel()
+        self.board_title.setStyleSheet("font-weight: 600;")
+        self.board_form = QComboBox(objectName="board_form")
+        self.board_form.currentIndexChanged.connect(lambda _i: self.refresh_board())
+        self.board = QTableWidget(objectName="completeness")
+        self.board.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.board.verticalHeader().setVisible(False)
+        self.board.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        head = QHBoxLayout()
+        head.addWidget(self.board_title)
+        head.addWidget(self.board_form)
+        head.addStretch(1)
+        board_box = QVBoxLayout()
+        board_box.addLayout(head)
+        board_box.addWidget(self.board)
+        self.charts.addLayout(board_box, 1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.notice)
+        layout.addLayout(self.charts, 1)
+        self._stale = True
+        notifier().changed.connect(self.retranslate)
+        window.data_changed.connect(self._mark_stale)
+        self.retranslate()
+
+    def _mark_stale(self, _form_id: str = "") -> None:
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def activated(self) -> None:
+        if self._stale:
+            self.refresh()
+
+    def retranslate(self, *_: object) -> None:
+        """Re-read texts and redraw (chart titles are translated when drawn)."""
+        self.board_title.setText(tr("ui.dash.board"))
+        current = self.board_form.currentData()
+        self.board_form.blockSignals(True)
+        self.board_form.clear()
+        for form in self.store.forms():
+            if form.kind == "report":
+                self.board_form.addItem(form.title(), form.form_id)
+        index = self.board_form.findData(current)
+        self.board_form.setCurrentIndex(max(index, 0))
+        self.board_form.blockSignals(False)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw the charts and the board from the store."""
+        from exports import charts
+
+        notice = charts.font_notice()
+        self.notice.setText(notice or "")
+        self.notice.setVisible(bool(notice))
+        figures = [
+            charts.volunteers_figure(charts.volunteer_series(self.store)),
+            charts.venue_visits_figure(charts.venue_series(self.store)),
+            charts.respondents_figure(charts.respondents_by_unit(self.store)),
+        ]
+        self._show_figures(figures)
+        self.refresh_board()
+        self._stale = False
+
+    def _show_figures(self, figures: list[Any]) -> None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+
+        for canvas in self.canvases:
+            self.charts.removeWidget(canvas)
+            canvas.setParent(None)
+            canvas.deleteLater()
+        self.canvases = []
+        for i, fig in enumerate(figures):
+            canvas = FigureCanvasQTAgg(fig)
+            canvas.setObjectName(f"chart_{i}")
+            canvas.setMinimumSize(360, 240)
+            self.charts.addWidget(canvas, i // 2, i % 2)
+            self.canvases.append(canvas)
+
+    def refresh_board(self) -> None:
+        """Fill the completeness board for the chosen report form and recent periods."""
+        form_id = self.board_form.currentData()
+        if not form_id or not self.store.unit_code:
+            self.board.setRowCount(0)
+            return
+        form = self.store.form(form_id)
+        periods = last_periods(form.period_type or "month", BOARD_PERIODS)
+        rows = completeness(self.store, form, periods)
+        self.board.setColumnCount(1 + len(periods))
+        self.board.setHorizontalHeaderLabels(
+            [tr("ui.dash.unit")] + [period_label(p) for p in periods]
+        )
+        self.board.setRowCount(len(rows))
+        for r, (_code, name, states) in enumerate(rows):
+            self.board.setItem(r, 0, QTableWidgetItem(name))
+            for c, state in enumerate(states, start=1):
+                item = QTableWidgetItem(tr(f"ui.dash.state.{state}"))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                item.setBackground(QBrush(QColor(STATE_COLORS[state])))
+                self.board.setItem(r, c, item)

@@ -1,0 +1,533 @@
+"""Interview mode for respondent surveys: one section per page, skip logic live, the interviewer
+ID, start/end time, progress, Back/Next by keyboard, and a review page listing every problem
+with jump-to-question. Rules are the form engine's; this page renders its verdicts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import dialogs
+from desktop.errors import show_error
+from desktop.lang import notifier
+from desktop.widgets import Editor, is_shown
+from i18n import tr
+from i18n.errors import KexieError, ValidationError
+
+ERROR_STYLE = "color: #b3261e;"
+WARNING_STYLE = "color: #8a5a00;"
+FIELD_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+def build_pages(form: Any) -> list[tuple[Any, list[Any]]]:
+    """Pages of an interview: each top-level group is a page, each loose question its own page.
+    Returns (group or None, questions shown on the page) in form order."""
+    pages: list[tuple[Any, list[Any]]] = []
+    for top in form.children:
+        if top.is_group:
+            questions = [
+                q
+                for q in top.walk()
+                if q is not top
+                and (is_shown(q) or q.type == "note")
+                and form.repeat_of(q.name) is None
+            ]
+            if questions:
+                pages.append((top, questions))
+        elif is_shown(top) or top.type == "note":
+            pages.append((None, [top]))
+    return pages
+
+
+class _Question:
+    def __init__(
+        self,
+        question: Any,
+        editor: Editor | None,
+        box: QWidget,
+        label: QLabel,
+        message: QLabel,
+        explain: QLineEdit,
+    ) -> None:
+        self.question, self.editor, self.box, self.label = question, editor, box, label
+        self.message, self.explain = message, explain
+        self.type_error: str | None = None
+
+
+class InterviewPage(QWidget):
+    """One respondent's interview (new, or ``uuid`` to continue/edit; ``reason`` when editing a
+    finalised record)."""
+
+    def __init__(
+        self, window: Any, form: Any, *, uuid: str | None = None, reason: str | None = None
+    ) -> None:
+        super().__init__(objectName="interview_page")
+        from forms.engine import FormEngine
+
+        self.window_ = window
+        self.store = window.store
+        self.form = form
+        self.engine = FormEngine(form)
+        self.uuid = uuid
+        self.reason = reason
+        self.status = "draft"
+        self.started: str | None = None
+        self.questions: dict[str, _Question] = {}
+        self.pages = build_pages(form)
+
+        self.title = QLabel(objectName="interview_title")
+        self.title.setStyleSheet("font-size: 17px; font-weight: 600;")
+        self.interviewer_label = QLabel()
+        self.interviewer = QLineEdit(objectName="interviewer_id")
+        self.interviewer.setMaximumWidth(160)
+        self.interviewer.setText(self.store.get_setting("interviewer", "") or "")
+        self.interviewer.editingFinished.connect(self._interviewer_changed)
+        self.progress = QProgressBar(objectName="interview_progress")
+        self.progress.setMaximumWidth(220)
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.interviewer_label)
+        head.addWidget(self.interviewer)
+        head.addWidget(self.progress)
+
+        self.section = QLabel(objectName="interview_section")
+        self.section.setStyleSheet("font-size: 15px; font-weight: 600; padding: 6px 0;")
+        self.stack = QStackedWidget(objectName="interview_stack")
+        self._page_widgets: list[QWidget] = []
+        for index, (_group, questions) in enumerate(self.pages):
+            self._page_widgets.append(self._build_page(index, questions))
+        self.review = self._build_review()
+
+        self.btn_back = QPushButton(objectName="btn_prev")
+        self.btn_next = QPushButton(objectName="btn_next")
+        self.btn_close = QPushButton(objectName="btn_close")
+        self.btn_back.clicked.connect(self.go_back)
+        self.btn_next.clicked.connect(self.go_next)
+        self.btn_close.clicked.connect(self.close_page)
+        self.hint = QLabel(objectName="interview_hint")
+        self.hint.setStyleSheet("color: #666;")
+        foot = QHBoxLayout()
+        foot.addWidget(self.btn_close)
+        foot.addWidget(self.hint, 1)
+        foot.addWidget(self.btn_back)
+        foot.addWidget(self.btn_next)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(self.section)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(foot)
+        for keys, slot in (
+            ("Alt+Right", self.go_next),
+            ("Alt+Left", self.go_back),
+            ("PgDown", self.go_next),
+            ("PgUp", self.go_back),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self.current = 0
+        self._load()
+        notifier().changed.connect(self.retranslate)
+        self.retranslate()
+        self.show_index(self._first_relevant(0, 1) if self.pages else len(self.pages))
+
+    # building --------------------------------------------------------------------------------
+    def _build_page(self, index: int, questions: list[Any]) -> QWidget:
+        host = QWidget()
+        lay = QVBoxLayout(host)
+        for q in questions:
+            box = QWidget(objectName=f"box_{q.name}")
+            inner = QVBoxLayout(box)
+            inner.setContentsMargins(0, 6, 0, 6)
+            label = QLabel(wordWrap=True)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setStyleSheet("font-weight: 600;" if q.type != "note" else "")
+            inner.addWidget(label)
+            editor = None
+            if q.type != "note" and not q.is_group:
+                editor = Editor(q, self._choices(q))
+                editor.edited.connect(lambda raw, name=q.name: self.set_raw(name, raw))
+                editor.widget.installEventFilter(self)
+                for b in editor._option_buttons():
+                    b.installEventFilter(self)
+                inner.addWidget(editor.widget)
+            if q.is_group:
+                label.setStyleSheet("font-weight: 600; color: #345; padding-top: 8px;")
+            message = QLabel(objectName=f"msg_{q.name}", wordWrap=True)
+            explain = QLineEdit(objectName=f"explain_{q.name}")
+            explain.setVisible(False)
+            explain.editingFinished.connect(self._save_draft)
+            inner.addWidget(message)
+            inner.addWidget(explain)
+            lay.addWidget(box)
+            self.questions[q.name] = _Question(q, editor, box, label, message, explain)
+        lay.addStretch(1)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(host)
+        scroll.setProperty("page", index)
+        self.stack.addWidget(scroll)
+        return scroll
+
+    def _build_review(self) -> QWidget:
+        host = QWidget(objectName="review_page")
+        lay = QVBoxLayout(host)
+        self.review_intro = QLabel(wordWrap=True)
+        self.review_list = QListWidget(objectName="review_list")
+        self.review_list.itemActivated.connect(self._jump_from_review)
+        self.btn_finalise = QPushButton(objectName="btn_finalise")
+        self.btn_finalise.clicked.connect(self.finalise)
+        self.btn_finalise.setMinimumHeight(36)
+        self.summary_form = QFormLayout()
+        lay.addWidget(self.review_intro)
+        lay.addWidget(self.review_list, 1)
+        lay.addLayout(self.summary_form)
+        lay.addWidget(self.btn_finalise)
+        self.stack.addWidget(host)
+        return host
+
+    def _choices(self, q: Any) -> list[Any]:
+        if not q.list_name:
+            return []
+        if hasattr(self.engine, "choices"):
+            try:
+                return list(self.engine.choices(q.name))
+            except Exception:
+                pass
+        lst = self.form.choice_lists.get(q.list_name)
+        return list(lst.choices) if lst else []
+
+    # data ----------------------------------------------------------------------------------
+    def _load(self) -> None:
+        record = self.store.get(self.form.form_id, self.uuid) if self.uuid else None
+        if record:
+            self.status = record.get("_status", "draft")
+            for q in self.form.fields():
+                value = record.get(q.name)
+                if value is not None and q.type not in ("calculate",):
+                    self.engine.set_answer(q.name, value)
+            explanations = record.get("_explanations") or {}
+            if isinstance(explanations, str):
+                import json
+
+                explanations = json.loads(explanations or "{}")
+            for name, text in explanations.items():
+                if name in self.questions:
+                    self.questions[name].explain.setText(text)
+            self.started = record.get(self._meta_name("start") or "", None)
+        self._refresh(set(self.questions))
+
+    def _meta_name(self, kind: str) -> str | None:
+        for q in self.form.walk():
+            if q.type == kind:
+                return q.name
+        return None
+
+    def _interviewer_question(self) -> str | None:
+        for q in self.form.fields():
+            if "interviewer" in q.name.lower() and q.type in ("text", "integer", "barcode"):
+                return q.name
+        return None
+
+    def _interviewer_changed(self) -> None:
+        text = self.interviewer.text().strip()
+        self.store.set_setting("interviewer", text)
+        name = self._interviewer_question()
+        if name and text and self.engine.state(name).value in (None, ""):
+            self.set_raw(name, text)
+
+    def _start(self) -> None:
+        if self.started is None:
+            self.started = datetime.now().astimezone().isoformat(timespec="seconds")
+            name = self._meta_name("start")
+            if name:
+                self.engine.set_answer(name, self.started)
+            interviewer = self._interviewer_question()
+            typed = self.interviewer.text().strip()
+            if interviewer and typed and self.engine.state(interviewer).value in (None, ""):
+                self.engine.set_answer(interviewer, typed)
+                self._refresh({interviewer})
+
+    def set_raw(self, name: str, raw: Any) -> None:
+        """The user answered ``name``: coerce, re-evaluate (skip logic), show, save the draft."""
+        from forms.types import coerce_answer
+
+        self._start()
+        item = self.questions[name]
+        try:
+            value = coerce_answer(item.question, raw) if raw not in (None, "") else None
+            item.type_error = None
+        except ValidationError as exc:
+            item.type_error = exc.message()
+            value = None
+        changed = self.engine.set_answer(name, value)
+        self._refresh({name, *changed})
+        self._save_draft()
+
+    def _explanations(self) -> dict[str, str]:
+        return {
+            n: q.explain.text().strip()
+            for n, q in self.questions.items()
+            if q.explain.text().strip()
+        }
+
+    def _save_draft(self, status: str = "draft") -> bool:
+        if self.status in ("finalised", "exported") and self.reason is None:
+            return False
+        try:
+            self.uuid = self.store.save(
+                self.form.form_id,
+                dict(self.engine.evaluation().values),
+                uuid=self.uuid,
+                unit=self.store.unit_code,
+                status=status,
+                author=self.interviewer.text().strip() or self.store.clerk,
+                reason=self.reason,
+                explanations=self._explanations(),
+            )
+        except KexieError as exc:
+            show_error(self, exc)
+            return False
+        return True
+
+    save_draft = _save_draft
+
+    def _refresh(self, names: set[str]) -> None:
+        for name in names:
+            item = self.questions.get(name)
+            if item is None:
+                continue
+            state = self.engine.state(name)
+            item.box.setVisible(bool(state.relevant))
+            if item.editor is not None:
+                item.editor.set_value(state.value)
+            if item.type_error:
+                text, style, warn = item.type_error, ERROR_STYLE, False
+            elif not state.valid and state.message:
+                warn = state.severity == "warning"
+                text, style = state.message, WARNING_STYLE if warn else ERROR_STYLE
+            else:
+                text, style, warn = "", "", False
+            item.message.setText(text)
+            item.message.setStyleSheet(style)
+            item.message.setVisible(bool(text))
+            item.explain.setVisible(warn)
+            item.explain.setPlaceholderText(tr("ui.report.explain_hint"))
+
+    # navigation --------------------------------------------------------------------------------
+    def page_relevant(self, index: int) -> bool:
+        group, questions = self.pages[index]
+        if group is not None and not self.engine.state(group.name).relevant:
+            return False
+        return any(self.engine.state(q.name).relevant for q in questions)
+
+    def _first_relevant(self, start: int, step: int) -> int:
+        i = start
+        while 0 <= i < len(self.pages) and not self.page_relevant(i):
+            i += step
+        return max(i, 0) if step < 0 or i < len(self.pages) else len(self.pages)
+
+    def show_index(self, index: int) -> None:
+        """Show page ``index`` (``len(pages)`` is the review page)."""
+        self.current = index
+        if index >= len(self.pages):
+            self.current = len(self.pages)
+            self._fill_review()
+            self.stack.setCurrentWidget(self.review)
+            self.section.setText(tr("ui.interview.review"))
+            self.btn_finalise.setFocus()
+        else:
+            self.stack.setCurrentWidget(self._page_widgets[index])
+            group, questions = self.pages[index]
+            self.section.setText(group.label() if group is not None else "")
+            self._focus_first(questions)
+        self.progress.setMaximum(len(self.pages))
+        self.progress.setValue(min(self.current, len(self.pages)))
+        self.progress.setFormat(
+            tr(
+                "ui.interview.progress",
+                page=min(self.current + 1, len(self.pages)),
+                pages=len(self.pages),
+            )
+        )
+        self.btn_back.setEnabled(self.current > 0)
+        self.btn_next.setEnabled(self.current < len(self.pages))
+
+    def _focus_first(self, questions: list[Any]) -> None:
+        for q in questions:
+            item = self.questions[q.name]
+            if item.editor is not None and self.engine.state(q.name).relevant:
+                item.editor.focus_target().setFocus()
+                return
+
+    def go_next(self) -> None:
+        """Next relevant page (skip logic decides), or the review page after the last."""
+        self._start()
+        if self.current >= len(self.pages):
+            return
+        self.show_index(self._first_relevant(self.current + 1, 1))
+
+    def go_back(self) -> None:
+        """Previous relevant page."""
+        if self.current <= 0:
+            return
+        target = self.current - 1
+        while target > 0 and not self.page_relevant(target):
+            target -= 1
+        self.show_index(target)
+
+    def jump_to(self, name: str) -> None:
+        """Show the page holding question ``name`` and put the cursor on it."""
+        for index, (_group, questions) in enumerate(self.pages):
+            if any(q.name == name for q in questions):
+                self.show_index(index)
+                item = self.questions[name]
+                if item.editor is not None:
+                    item.editor.focus_target().setFocus()
+                return
+
+    # review and finalise -----------------------------------------------------------------------
+    def problems(self) -> list[tuple[str, str, str]]:
+        """(field, severity, message) of every open problem, in form order; explained warnings
+        are not problems."""
+        evaluation = self.engine.evaluation()
+        out: list[tuple[str, str, str]] = []
+        for name, item in self.questions.items():
+            if item.type_error:
+                out.append((name, "error", item.type_error))
+        for p in evaluation.problems:
+            name = p.location.field or ""
+            explained = name in self.questions and self.questions[name].explain.text().strip()
+            if p.severity == "warning" and explained:
+                continue
+            out.append((name, p.severity, p.message()))
+        order = {n: i for i, n in enumerate(self.questions)}
+        out.sort(key=lambda t: order.get(t[0], len(order)))
+        return out
+
+    def _fill_review(self) -> None:
+        self.review_list.clear()
+        problems = self.problems()
+        for name, severity, message in problems:
+            label = self.form.question(name).label() if name in self.form else name
+            text = tr("ui.interview.problem", question=label, message=message)
+            item = QListWidgetItem(("⛔ " if severity == "error" else "⚠ ") + text)
+            item.setData(FIELD_ROLE, name)
+            self.review_list.addItem(item)
+        errors = sum(1 for p in problems if p[1] == "error")
+        if problems:
+            self.review_intro.setText(
+                tr("ui.interview.review_problems", errors=errors, warnings=len(problems) - errors)
+            )
+            self.review_list.setCurrentRow(0)
+        else:
+            self.review_intro.setText(tr("ui.interview.review_ok"))
+        self.btn_finalise.setEnabled(errors == 0)
+
+    def _jump_from_review(self, item: QListWidgetItem) -> None:
+        self.jump_to(item.data(FIELD_ROLE))
+
+    def finalise(self) -> bool:
+        """Finalise the interview (blocked by errors; warnings need explanations)."""
+        problems = self.problems()
+        if problems:
+            self._fill_review()
+            dialogs.warn(
+                self,
+                tr("ui.report.cannot_finalise"),
+                tr("ui.interview.fix_first", count=len(problems)),
+            )
+            return False
+        end = self._meta_name("end")
+        if end:
+            self.engine.set_answer(end, datetime.now().astimezone().isoformat(timespec="seconds"))
+        if not self._save_draft(status="finalised"):
+            return False
+        self.status = "finalised"
+        self.window_.notify_changed(self.form.form_id)
+        self.window_.statusBar().showMessage(tr("ui.interview.saved"), 5000)
+        self.window_.close_page(self)
+        return True
+
+    def close_page(self) -> None:
+        self.window_.notify_changed(self.form.form_id)
+        self.window_.close_page(self)
+
+    # keyboard ----------------------------------------------------------------------------------
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not event.modifiers()
+        ):
+            if isinstance(obj, QLineEdit):
+                obj.editingFinished.emit()
+            self._next_question(obj)
+            return True
+        return super().eventFilter(obj, event)
+
+    def _next_question(self, obj: QObject) -> None:
+        if self.current >= len(self.pages):
+            return
+        names = [q.name for q in self.pages[self.current][1]]
+        owner = next(
+            (
+                n
+                for n, it in self.questions.items()
+                if it.editor is not None
+                and (obj is it.editor.widget or obj in it.editor._option_buttons())
+            ),
+            None,
+        )
+        if owner in names:
+            for name in names[names.index(owner) + 1 :]:
+                item = self.questions[name]
+                if item.editor is not None and self.engine.state(name).relevant:
+                    item.editor.focus_target().setFocus()
+                    return
+        self.go_next()
+
+    def activated(self) -> None:
+        if self.current < len(self.pages):
+            self._focus_first(self.pages[self.current][1])
+
+    # text ----------------------------------------------------------------------------------
+    def retranslate(self, *_: object) -> None:
+        """Re-read every text from the catalogue and the form's labels."""
+        self.title.setText(self.form.title())
+        self.interviewer_label.setText(tr("ui.interview.interviewer"))
+        for item in self.questions.values():
+            q = item.question
+            text = q.label()
+            if item.editor is not None and q.required == "true()":
+                text = tr("ui.interview.required_label", label=text)
+            hint = q.hint()
+            item.label.setText(f"{text}\n{hint}" if hint else text)
+            if item.editor is not None and item.editor.choices:
+                for i, b in enumerate(item.editor._option_buttons()):
+                    b.setText(f"{i + 1}. {item.editor.choices[i].label()}")
+        self.btn_back.setText(tr("ui.interview.back"))
+        self.btn_next.setText(tr("ui.interview.next"))
+        self.btn_close.setText(tr("ui.interview.close"))
+        self.btn_finalise.setText(tr("ui.interview.finalise"))
+        self.hint.setText(tr("ui.interview.keys"))
+        self._refresh(set(self.questions))
+        self.show_index(self.current)

@@ -1,0 +1,238 @@
+"""The main window: navigation (home, records, dashboard), menus, the language switch, and the
+page stack where report entry and interviews open."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+import i18n
+from desktop import dialogs
+from desktop.lang import notifier, switch_language
+from i18n import tr
+
+NAV_KEYS = ("ui.nav.home", "ui.nav.records", "ui.nav.dashboard")
+
+
+class MainWindow(QMainWindow):
+    """Signals:
+    data_changed: (form_id or "") after any change to records; open views refresh.
+    """
+
+    data_changed = Signal(str)
+
+    def __init__(self, store: Any) -> None:
+        super().__init__()
+        self.setObjectName("main_window")
+        self.store = store
+        from desktop.home import HomePage
+
+        self.nav = QListWidget(objectName="nav")
+        self.nav.setFixedWidth(150)
+        for _ in NAV_KEYS:
+            self.nav.addItem("")
+        self.stack = QStackedWidget(objectName="pages")
+        self.home = HomePage(self)
+        self.stack.addWidget(self.home)
+        self._records: QWidget | None = None
+        self._dashboard: QWidget | None = None
+        self.nav.currentRowChanged.connect(self._on_nav)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+        self.status_unit = QLabel(objectName="status_unit")
+        self.statusBar().addPermanentWidget(self.status_unit)
+        self._build_menus()
+        notifier().changed.connect(self.retranslate)
+        self.retranslate()
+        self.nav.setCurrentRow(0)
+        self.resize(1180, 760)
+
+    # menus -------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("")
+        self.act_add_form = QAction(self, objectName="act_add_form")
+        self.act_add_form.triggered.connect(self.add_form)
+        self.act_export = QAction(self, objectName="act_export")
+        self.act_export.setShortcut(QKeySequence("Ctrl+E"))
+        self.act_export.triggered.connect(self.export)
+        self.act_import = QAction(self, objectName="act_import")
+        self.act_import.setShortcut(QKeySequence("Ctrl+I"))
+        self.act_import.triggered.connect(self.import_)
+        self.act_merge = QAction(self, objectName="act_merge")
+        self.act_merge.setShortcut(QKeySequence("Ctrl+M"))
+        self.act_merge.triggered.connect(self.merge)
+        self.act_quit = QAction(self, objectName="act_quit")
+        self.act_quit.setShortcut(QKeySequence.StandardKey.Quit)
+        self.act_quit.triggered.connect(self.close)
+        for act in (self.act_add_form, None, self.act_export, self.act_import, self.act_merge):
+            self.file_menu.addAction(act) if act else self.file_menu.addSeparator()
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.act_quit)
+
+        self.lang_menu = bar.addMenu("")
+        self.lang_menu.setObjectName("lang_menu")
+        group = QActionGroup(self)
+        self.lang_actions: dict[str, QAction] = {}
+        for code, text in (("zh_CN", "中文"), ("en", "English")):
+            act = QAction(text, self, checkable=True, objectName=f"lang_{code}")
+            act.setChecked(i18n.get_language() == code)
+            act.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            group.addAction(act)
+            self.lang_menu.addAction(act)
+            self.lang_actions[code] = act
+
+        self.help_menu = bar.addMenu("")
+        self.act_about = QAction(self, objectName="act_about")
+        self.act_about.triggered.connect(self.about)
+        self.help_menu.addAction(self.act_about)
+
+    def set_language(self, code: str) -> None:
+        """Switch the whole app's language now, and remember it for the next start."""
+        switch_language(code)
+        with contextlib.suppress(Exception):  # remembering is a convenience only
+            self.store.set_setting("language", code)
+
+    def retranslate(self, *_: object) -> None:
+        """Re-read every text this window owns; pages retranslate themselves."""
+        self.setWindowTitle(tr("app.name"))
+        for row, key in enumerate(NAV_KEYS):
+            self.nav.item(row).setText(tr(key))
+        self.file_menu.setTitle(tr("ui.menu.file"))
+        self.act_add_form.setText(tr("ui.action.add_form"))
+        self.act_export.setText(tr("ui.action.export"))
+        self.act_import.setText(tr("ui.action.import"))
+        self.act_merge.setText(tr("ui.action.merge"))
+        self.act_quit.setText(tr("ui.action.quit"))
+        self.lang_menu.setTitle(tr("ui.menu.language"))
+        self.help_menu.setTitle(tr("ui.menu.help"))
+        self.act_about.setText(tr("ui.action.about"))
+        for code, act in self.lang_actions.items():
+            act.setChecked(i18n.get_language() == code)
+        self.status_unit.setText(self._unit_text())
+
+    def _unit_text(self) -> str:
+        code = getattr(self.store, "unit_code", None)
+        if not code:
+            return ""
+        unit = self.store.units.get(code)
+        name = unit.name if unit else code
+        return tr("ui.status.unit", unit=name, code=code, clerk=self.store.clerk or "")
+
+    # navigation --------------------------------------------------------------------------
+    def _on_nav(self, row: int) -> None:
+        if row == 0:
+            self.show_page(self.home)
+        elif row == 1:
+            self.show_page(self.records_page())
+        elif row == 2:
+            self.show_page(self.dashboard_page())
+
+    def records_page(self) -> QWidget:
+        """The records page (created on first use)."""
+        if self._records is None:
+            from desktop.records import RecordsPage
+
+            self._records = RecordsPage(self)
+            self.stack.addWidget(self._records)
+        return self._records
+
+    def dashboard_page(self) -> QWidget:
+        """The dashboard page (created on first use: matplotlib loads lazily)."""
+        if self._dashboard is None:
+            from desktop.dashboard import DashboardPage
+
+            self._dashboard = DashboardPage(self)
+            self.stack.addWidget(self._dashboard)
+        return self._dashboard
+
+    def show_page(self, page: QWidget) -> None:
+        """Bring ``page`` to the front (adding it to the stack if new)."""
+        if self.stack.indexOf(page) < 0:
+            self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        if hasattr(page, "activated"):
+            page.activated()
+
+    def close_page(self, page: QWidget) -> None:
+        """Close an entry page and return home."""
+        self.stack.removeWidget(page)
+        page.deleteLater()
+        self.nav.setCurrentRow(0)
+        self.show_page(self.home)
+
+    def go_home(self) -> None:
+        self.nav.setCurrentRow(0)
+        self.show_page(self.home)
+
+    def open_records(self, form_id: str) -> None:
+        """Show the records of one form."""
+        page = self.records_page()
+        page.select_form(form_id)
+        self.nav.setCurrentRow(1)
+
+    def open_entry(self, form_id: str, *, uuid: str | None = None, period: str | None = None):
+        """Open a record: a report in the grid, a survey in interview mode."""
+        form = self.store.form(form_id)
+        if form.kind == "report":
+            from desktop.report import ReportPage
+
+            page = ReportPage(self, form, uuid=uuid, period=period)
+        else:
+            from desktop.interview import InterviewPage
+
+            page = InterviewPage(self, form, uuid=uuid)
+        self.show_page(page)
+        return page
+
+    def notify_changed(self, form_id: str = "") -> None:
+        """Tell open views that records changed."""
+        self.data_changed.emit(form_id)
+
+    # actions -----------------------------------------------------------------------------
+    def add_form(self) -> None:
+        from desktop.addform import add_form
+
+        add_form(self)
+
+    def export(self) -> None:
+        from desktop.transfer import ExportDialog
+
+        ExportDialog(self).open()
+
+    def import_(self) -> None:
+        from desktop.transfer import start_import
+
+        start_import(self)
+
+    def merge(self) -> None:
+        from desktop.transfer import MergeDialog
+
+        MergeDialog(self).open()
+
+    def about(self) -> None:
+        from kexie import __version__
+
+        dialogs.inform(self, tr("ui.action.about"), tr("ui.about.text", version=__version__))
+
+    def closeEvent(self, event: Any) -> None:
+        page = self.stack.currentWidget()
+        if hasattr(page, "save_draft"):
+            page.save_draft()
+        super().closeEvent(event)

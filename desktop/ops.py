@@ -1,0 +1,197 @@
+"""One way to run slow work off the UI thread: ``run_op``.
+
+Every export, import, merge (and any other job that may take more than a frame) goes through
+:func:`run_op`. The work function receives a :class:`kexie.tasks.TaskState` and must not touch
+widgets ("may crash Qt"); its result or exception comes back to the UI thread by a queued signal.
+Jobs run one at a time on a single worker thread because SQLite has one writer. A progress dialog
+appears only when a job takes longer than :data:`SHOW_DELAY_MS`, so quick jobs never flash one;
+its Cancel button calls ``task.cancel()``, which the core honours at its next ``task.check()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from i18n import tr
+from i18n.errors import Cancelled
+from kexie.tasks import TaskState
+
+SHOW_DELAY_MS = 600
+
+
+class _Bridge(QObject):
+    """Carries a job's progress and outcome from the worker thread to the UI thread.
+
+    Signals:
+        progress: (fraction 0..1, label) whenever the rounded percentage or label changes.
+        finished: the job's return value.
+        failed: the exception it raised (Cancelled included).
+    """
+
+    progress = Signal(float, str)
+    finished = Signal(object)
+    failed = Signal(object)
+
+
+class QtTask(TaskState):
+    """A :class:`TaskState` whose progress becomes a Qt signal (throttled to whole percents)."""
+
+    def __init__(self, bridge: _Bridge) -> None:
+        super().__init__()
+        self._bridge = bridge
+        self._last: tuple[int, str] | None = None
+
+    def on_progress(self, fraction: float, label: str) -> None:
+        key = (int(fraction * 100), label)
+        if key != self._last:
+            self._last = key
+            self._bridge.progress.emit(fraction, label)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[[TaskState], Any], task: QtTask, bridge: _Bridge) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._fn, self._task, self._bridge = fn, task, bridge
+
+    def run(self) -> None:
+        try:
+            result = self._fn(self._task)
+        except BaseException as exc:
+            self._bridge.failed.emit(exc)
+        else:
+            self._bridge.finished.emit(result)
+
+
+_pool: QThreadPool | None = None
+
+
+def worker_pool() -> QThreadPool:
+    """The single worker thread shared by every job (jobs queue behind each other)."""
+    global _pool
+    if _pool is None:
+        _pool = QThreadPool()
+        _pool.setMaxThreadCount(1)
+        _pool.setExpiryTimeout(-1)
+    return _pool
+
+
+class Op(QObject):
+    """A running job: keep a reference while it runs (``run_op`` does, via its parent).
+
+    Signals:
+        done: emitted after ``success`` or ``failure`` ran, with the result or exception.
+        progress: forwarded from the worker (fraction, label).
+    """
+
+    done = Signal(object)
+    progress = Signal(float, str)
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        fn: Callable[[TaskState], Any],
+        *,
+        title: str = "",
+        success: Callable[[Any], None] | None = None,
+        failure: Callable[[BaseException], None] | None = None,
+        show_progress: bool = True,
+    ) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._success = success
+        self._failure = failure
+        self._title = title
+        self.bridge = _Bridge()
+        self.task = QtTask(self.bridge)
+        self.dialog: QProgressDialog | None = None
+        self._fraction = 0.0
+        self._label = ""
+        self.bridge.progress.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
+        self.bridge.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
+        self.bridge.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._show_dialog)
+        if show_progress:
+            self._timer.start(SHOW_DELAY_MS)
+        self._runnable = _Runnable(fn, self.task, self.bridge)
+        worker_pool().start(self._runnable)
+
+    def cancel(self) -> None:
+        """Ask the job to stop at its next check."""
+        self.task.cancel()
+
+    def _show_dialog(self) -> None:
+        dialog = QProgressDialog(self._parent)
+        dialog.setWindowTitle(self._title or tr("ui.progress.title"))
+        dialog.setLabelText(self._label or tr("ui.progress.working"))
+        dialog.setCancelButtonText(tr("ui.button.cancel"))
+        dialog.setRange(0, 1000)
+        dialog.setValue(int(self._fraction * 1000))
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.canceled.connect(self.cancel)
+        dialog.show()
+        self.dialog = dialog
+
+    def _on_progress(self, fraction: float, label: str) -> None:
+        self._fraction, self._label = fraction, label or self._label
+        if self.dialog is not None:
+            self.dialog.setValue(int(fraction * 1000))
+            if label:
+                self.dialog.setLabelText(label)
+        self.progress.emit(fraction, label)
+
+    def _close(self) -> None:
+        self._timer.stop()
+        if self.dialog is not None:
+            self.dialog.canceled.disconnect(self.cancel)
+            self.dialog.close()
+            self.dialog.deleteLater()
+            self.dialog = None
+
+    def _on_finished(self, result: object) -> None:
+        self._close()
+        try:
+            if self._success is not None:
+                self._success(result)
+        finally:
+            self.done.emit(result)
+            self.deleteLater()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self._close()
+        try:
+            if self._failure is not None:
+                self._failure(exc)
+            elif not isinstance(exc, Cancelled):
+                from desktop.errors import show_error
+
+                show_error(self._parent, exc)
+        finally:
+            self.done.emit(exc)
+            self.deleteLater()
+
+
+def run_op(
+    parent: QWidget | None,
+    fn: Callable[[TaskState], Any],
+    *,
+    title: str = "",
+    success: Callable[[Any], None] | None = None,
+    failure: Callable[[BaseException], None] | None = None,
+    show_progress: bool = True,
+) -> Op:
+    """Run ``fn(task)`` on the worker thread; call ``success(result)`` or ``failure(exc)`` on the
+    UI thread. Without ``failure``, errors go to :func:`desktop.errors.show_error` and a
+    cancellation passes silently."""
+    return Op(
+        parent, fn, title=title, success=success, failure=failure, show_progress=show_progress
+    )

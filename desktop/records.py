@@ -1,0 +1,383 @@
+"""Records: a searchable, sortable table of one form's records over the local database.
+
+The item model reads rows in pages on demand (a sparse page cache), so 100,000 records open at
+once and scroll to the end without loading everything: ``rowCount`` is the filtered count and
+``data`` fetches only the page under the viewport.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import dialogs
+from desktop.errors import show_error
+from desktop.lang import notifier
+from forms.periods import label as period_label
+from i18n import tr
+from i18n.errors import KexieError
+
+Index = QModelIndex | QPersistentModelIndex
+NO_INDEX = QModelIndex()  # Qt's default "no parent"; never mutated
+PAGE = 256
+MAX_PAGES = 64
+SYSTEM_COLUMNS = ("_status", "_unit", "_period", "_modified", "_author")
+UUID_ROLE = Qt.ItemDataRole.UserRole + 3
+MAX_FIELD_COLUMNS = 40
+
+
+def order_clause(column: str, descending: bool) -> str:
+    """The ``order_by`` argument of ``store.records`` for one column."""
+    return f"-{column}" if descending else column
+
+
+class RecordsModel(QAbstractTableModel):
+    """Rows of ``store.records(form_id, ...)``, read lazily in pages of :data:`PAGE`."""
+
+    def __init__(self, store: Any, form: Any, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.form = form
+        system = [c for c in SYSTEM_COLUMNS if c != "_period" or form.kind == "report"]
+        fields = [q.name for q in form.fields() if not q.sensitive][:MAX_FIELD_COLUMNS]
+        self.columns: list[str] = system + fields
+        self.search = ""
+        self.order_by: str | None = None  # the store's default: newest change first
+        self._total = 0
+        self._pages: OrderedDict[int, list[dict]] = OrderedDict()
+        self._unit_names: dict[str, str] = {}
+        self._count()
+
+    # loading ----------------------------------------------------------------------------------
+    def _filters(self) -> dict[str, Any]:
+        return {"search": self.search or None}
+
+    def _count(self) -> None:
+        self._total = self.store.count(self.form.form_id, **self._filters())
+        self._pages.clear()
+
+    def reload(self) -> None:
+        """Re-read everything (after a change, a new search or a new sort)."""
+        self.beginResetModel()
+        self._count()
+        self.endResetModel()
+
+    def set_search(self, text: str) -> None:
+        self.search = text.strip()
+        self.reload()
+
+    def _page(self, number: int) -> list[dict]:
+        page = self._pages.get(number)
+        if page is None:
+            page = self.store.records(
+                self.form.form_id,
+                **self._filters(),
+                order_by=self.order_by,
+                limit=PAGE,
+                offset=number * PAGE,
+            )
+            self._pages[number] = page
+            if len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page
+
+    def record(self, row: int) -> dict | None:
+        """The raw record shown on ``row``."""
+        if not 0 <= row < self._total:
+            return None
+        page = self._page(row // PAGE)
+        offset = row % PAGE
+        return page[offset] if offset < len(page) else None
+
+    # Qt model API -----------------------------------------------------------------------------
+    def rowCount(self, parent: Index = NO_INDEX) -> int:
+        return 0 if parent.isValid() else self._total
+
+    def columnCount(self, parent: Index = NO_INDEX) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role not in (Qt.ItemDataRole.DisplayRole, UUID_ROLE, Qt.ItemDataRole.TextAlignmentRole):
+            return None
+        record = self.record(index.row())
+        if record is None:
+            return None
+        column = self.columns[index.column()]
+        if role == UUID_ROLE:
+            return record.get("_uuid")
+        value = record.get(column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return None
+        return self._display(column, value)
+
+    def _display(self, column: str, value: Any) -> str:
+        if value is None or value == "":
+            return ""
+        if column == "_status":
+            return tr(f"ui.status.{value}")
+        if column == "_unit":
+            name = self._unit_names.get(value)
+            if name is None:
+                unit = self.store.units.get(value)
+                name = self._unit_names[value] = unit.name if unit else str(value)
+            return name
+        if column == "_period":
+            try:
+                return period_label(str(value))
+            except KexieError:
+                return str(value)
+        if column == "_modified":
+            return str(value)[:16].replace("T", " ")
+        q = self.form.get(column)
+        if q is not None and q.list_name and q.list_name in self.form.choice_lists:
+            lst = self.form.choice_lists[q.list_name]
+            parts = str(value).split() if q.type == "select_multiple" else [str(value)]
+            return "、".join((lst.get(p).label() if lst.get(p) else p) for p in parts)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Vertical:
+            return str(section + 1)
+        column = self.columns[section]
+        if column.startswith("_"):
+            return tr(f"ui.records.col.{column[1:]}")
+        q = self.form.get(column)
+        return q.label() if q is not None else column
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self.columns):
+            return
+        self.beginResetModel()
+        self.order_by = order_clause(self.columns[column], order == Qt.SortOrder.DescendingOrder)
+        self._pages.clear()
+        self.endResetModel()
+
+    def retranslate(self) -> None:
+        """Header and status texts are translated when read; tell the views."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, max(len(self.columns) - 1, 0))
+        if self._total:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(self._total - 1, len(self.columns) - 1)
+            )
+
+
+class DeleteCommand(QUndoCommand):
+    """Delete a record (a tombstone with a reason); undo brings it back."""
+
+    def __init__(self, page: RecordsPage, form_id: str, uuid: str, reason: str) -> None:
+        super().__init__(tr("ui.records.delete"))
+        self.page, self.form_id, self.uuid, self.reason = page, form_id, uuid, reason
+
+    def redo(self) -> None:
+        self.page.store.delete(self.form_id, self.uuid, reason=self.reason)
+        self.page.changed(self.form_id)
+
+    def undo(self) -> None:
+        self.page.store.undelete(self.form_id, self.uuid)
+        self.page.changed(self.form_id)
+
+
+class RecordsPage(QWidget):
+    """Pick a form, search, sort, open a record to edit, delete with undo (Ctrl+Z)."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(objectName="records_page")
+        self.window_ = window
+        self.store = window.store
+        self.model: RecordsModel | None = None
+        self.undo_stack = QUndoStack(self)
+        self.form_box = QComboBox(objectName="records_form")
+        self.form_box.setMinimumWidth(260)
+        self.search = QLineEdit(objectName="records_search", clearButtonEnabled=True)
+        self._search_timer = QTimer(self, singleShot=True, interval=250)
+        self._search_timer.timeout.connect(self._apply_search)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.count_label = QLabel(objectName="records_count")
+        self.view = QTableView(objectName="records_view")
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setSortingEnabled(True)
+        self.view.verticalHeader().setDefaultSectionSize(24)
+        self.view.horizontalHeader().setDefaultSectionSize(120)
+        self.view.setAlternatingRowColors(True)
+        self.view.doubleClicked.connect(lambda _i: self.open_current())
+        self.btn_open = QPushButton(objectName="btn_open")
+        self.btn_delete = QPushButton(objectName="btn_delete")
+        self.btn_undo = QPushButton(objectName="btn_undo")
+        self.btn_open.clicked.connect(self.open_current)
+        self.btn_delete.clicked.connect(self.delete_current)
+        self.btn_undo.clicked.connect(self.undo_stack.undo)
+        self.undo_stack.canUndoChanged.connect(self.btn_undo.setEnabled)
+        self.btn_undo.setEnabled(False)
+        undo = self.undo_stack.createUndoAction(self)
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.addAction(undo)
+        top = QHBoxLayout()
+        self.form_caption = QLabel()
+        top.addWidget(self.form_caption)
+        top.addWidget(self.form_box)
+        top.addWidget(self.search, 1)
+        top.addWidget(self.count_label)
+        foot = QHBoxLayout()
+        foot.addWidget(self.btn_open)
+        foot.addWidget(self.btn_delete)
+        foot.addWidget(self.btn_undo)
+        foot.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(foot)
+        self.form_box.currentIndexChanged.connect(self._on_form)
+        self._fill_forms()
+        notifier().changed.connect(self.retranslate)
+        window.data_changed.connect(self._on_data_changed)
+        self.retranslate()
+
+    def _fill_forms(self) -> None:
+        current = self.form_box.currentData()
+        self.form_box.blockSignals(True)
+        self.form_box.clear()
+        for form in self.store.forms():
+            self.form_box.addItem(form.title(), form.form_id)
+        index = self.form_box.findData(current) if current else 0
+        self.form_box.setCurrentIndex(max(index, 0))
+        self.form_box.blockSignals(False)
+        if current != self.form_box.currentData() or self.model is None:
+            self._on_form(self.form_box.currentIndex())
+
+    def select_form(self, form_id: str) -> None:
+        """Show the records of ``form_id``."""
+        index = self.form_box.findData(form_id)
+        if index >= 0:
+            self.form_box.setCurrentIndex(index)
+
+    def _on_form(self, index: int) -> None:
+        form_id = self.form_box.itemData(index)
+        if not form_id:
+            return
+        self.model = RecordsModel(self.store, self.store.form(form_id), self)
+        self.model.search = self.search.text().strip()
+        self.model.reload()
+        self.view.setModel(self.model)
+        self.view.horizontalHeader().setSortIndicator(
+            self.model.columns.index("_modified"), Qt.SortOrder.DescendingOrder
+        )
+        self._update_count()
+
+    def _apply_search(self) -> None:
+        if self.model is not None:
+            self.model.set_search(self.search.text())
+            self._update_count()
+
+    def _update_count(self) -> None:
+        total = self.model.rowCount() if self.model else 0
+        self.count_label.setText(tr("ui.records.count", count=total))
+
+    def _on_data_changed(self, form_id: str) -> None:
+        if self.model is not None and form_id in ("", self.model.form.form_id):
+            self.model.reload()
+            self._update_count()
+
+    def changed(self, form_id: str) -> None:
+        """A record of ``form_id`` changed here: refresh this table and the other views."""
+        self.window_.notify_changed(form_id)
+
+    def activated(self) -> None:
+        self._fill_forms()
+        if self.model is not None:
+            self.model.reload()
+            self._update_count()
+
+    def _current(self) -> dict | None:
+        if self.model is None:
+            return None
+        index = self.view.currentIndex()
+        return self.model.record(index.row()) if index.isValid() else None
+
+    def open_current(self) -> None:
+        """Open the selected record; a finalised one needs a reason to be edited."""
+        record = self._current()
+        if record is None or self.model is None:
+            return
+        form = self.model.form
+        if form.kind == "report":
+            self.window_.open_entry(
+                form.form_id, uuid=record["_uuid"], period=record.get("_period")
+            )
+            return
+        reason = None
+        if record.get("_status") in ("finalised", "exported"):
+            reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))
+            if not reason:
+                return
+        from desktop.interview import InterviewPage
+
+        self.window_.show_page(
+            InterviewPage(self.window_, form, uuid=record["_uuid"], reason=reason)
+        )
+
+    def delete_current(self) -> None:
+        """Delete the selected record (undo with Ctrl+Z or the Undo button)."""
+        record = self._current()
+        if record is None or self.model is None:
+            return
+        try:
+            self.undo_stack.push(
+                DeleteCommand(
+                    self, self.model.form.form_id, record["_uuid"], tr("ui.records.delete_reason")
+                )
+            )
+        except KexieError as exc:
+            show_error(self, exc)
+            return
+        self.window_.statusBar().showMessage(tr("ui.records.deleted"), 8000)
+
+    def retranslate(self, *_: object) -> None:
+        """Re-read every text from the catalogue."""
+        self.form_caption.setText(tr("ui.records.form"))
+        self.search.setPlaceholderText(tr("ui.records.search"))
+        self.btn_open.setText(tr("ui.records.open"))
+        self.btn_delete.setText(tr("ui.records.delete"))
+        self.btn_undo.setText(tr("ui.records.undo"))
+        for i in range(self.form_box.count()):
+            self.form_box.setItemText(i, self.store.form(self.form_box.itemData(i)).title())
+        if self.model is not None:
+            self.model.retranslate()
+        self._update_count()

@@ -1,0 +1,548 @@
+"""Report entry: a grid that looks like the paper table (indicator, unit of measure, value),
+"其中" items indented under their total, driven entirely by the keyboard.
+
+Enter or ↓ moves to the next value, ↑ to the previous, Tab also visits an explanation box when a
+warning needs one. Errors block finalising; warnings need an explanation typed beside them. The
+rules come from the form (``forms.engine.FormEngine``); this page only shows their verdicts and
+saves drafts on every change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import dialogs
+from desktop.errors import show_error
+from desktop.lang import notifier
+from desktop.widgets import Editor, is_shown
+from forms.periods import current_period, last_periods
+from forms.periods import label as period_label
+from i18n import tr
+from i18n.errors import KexieError, ValidationError
+
+LOCKED = {"finalised", "exported", "nil"}
+ERROR_STYLE = "color: #b3261e;"
+WARNING_STYLE = "color: #8a5a00;"
+
+
+class _Row:
+    """One line of the paper table."""
+
+    def __init__(
+        self,
+        question: Any,
+        editor: Editor,
+        label: QLabel,
+        unit: QLabel,
+        explain: QLineEdit,
+        message: QLabel,
+        depth: int,
+    ) -> None:
+        self.question, self.editor, self.label, self.unit = question, editor, label, unit
+        self.explain, self.message, self.depth = explain, message, depth
+        self.type_error: str | None = None
+
+
+def _depth(form: Any, q: Any) -> int:
+    depth, seen = 0, set()
+    while q is not None and q.of and q.of not in seen:
+        seen.add(q.of)
+        q = form.get(q.of)
+        depth += 1
+    return depth
+
+
+class ReportPage(QWidget):
+    """The entry grid for one report (``uuid``) or a new one for ``period``."""
+
+    def __init__(
+        self, window: Any, form: Any, *, uuid: str | None = None, period: str | None = None
+    ) -> None:
+        super().__init__(objectName="report_page")
+        from forms.engine import FormEngine
+
+        self.window_ = window
+        self.store = window.store
+        self.form = form
+        self.engine = FormEngine(form)
+        self.uuid = uuid
+        self.status = "draft"
+        self.reason: str | None = None
+        self.explanations: dict[str, str] = {}
+        self.period = period or current_period(form.period_type or "month")
+
+        self.title = QLabel(objectName="report_title")
+        self.title.setStyleSheet("font-size: 17px; font-weight: 600;")
+        self.period_box = QComboBox(objectName="report_period")
+        for p in reversed(last_periods(form.period_type or "month", 12)):
+            self.period_box.addItem(period_label(p), p)
+        if self.period_box.findData(self.period) < 0:
+            self.period_box.insertItem(0, period_label(self.period), self.period)
+        self.period_box.setCurrentIndex(self.period_box.findData(self.period))
+        self.period_box.currentIndexChanged.connect(self._on_period)
+        self.status_label = QLabel(objectName="report_status")
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        self.period_caption = QLabel()
+        head.addWidget(self.period_caption)
+        head.addWidget(self.period_box)
+        head.addWidget(self.status_label)
+
+        self.grid_host = QWidget(objectName="report_grid")
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setHorizontalSpacing(0)
+        self.grid.setVerticalSpacing(0)
+        self.rows: dict[str, _Row] = {}
+        self.order: list[str] = []
+        self._headers: list[QLabel] = []
+        self._build_grid()
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(self.grid_host)
+
+        self.btn_back = QPushButton(objectName="btn_back")
+        self.btn_nil = QPushButton(objectName="btn_nil")
+        self.btn_edit = QPushButton(objectName="btn_edit")
+        self.btn_finalise = QPushButton(objectName="btn_finalise")
+        self.btn_back.clicked.connect(self.close_page)
+        self.btn_nil.clicked.connect(self.nil_report)
+        self.btn_edit.clicked.connect(self.unlock)
+        self.btn_finalise.clicked.connect(self.finalise)
+        self.summary = QLabel(objectName="report_summary", wordWrap=True)
+        foot = QHBoxLayout()
+        foot.addWidget(self.btn_back)
+        foot.addWidget(self.summary, 1)
+        foot.addWidget(self.btn_nil)
+        foot.addWidget(self.btn_edit)
+        foot.addWidget(self.btn_finalise)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(foot)
+        notifier().changed.connect(self.retranslate)
+        self._load()
+        self.retranslate()
+
+    # building -----------------------------------------------------------------------------
+    def _header_cell(self, col: int) -> None:
+        label = QLabel()
+        label.setStyleSheet(
+            "background: #eef1f5; font-weight: 600; padding: 6px; border: 1px solid #c8ccd2;"
+        )
+        self.grid.addWidget(label, 0, col)
+        self._headers.append(label)
+
+    def _cell(self, widget: QWidget, row: int, col: int) -> None:
+        frame = QFrame()
+        frame.setObjectName("cell")
+        frame.setStyleSheet("QFrame#cell { border: 1px solid #d5d8dd; background: white; }")
+        lay = QHBoxLayout(frame)
+        lay.setContentsMargins(4, 2, 4, 2)
+        lay.addWidget(widget)
+        self.grid.addWidget(frame, row, col)
+
+    def _build_grid(self) -> None:
+        for col in range(5):
+            self._header_cell(col)
+        row = 1
+        first_part_of: set[str] = set()
+        for q in self.form.walk():
+            if q.is_group and q.parent is None and q.labels:
+                section = QLabel()
+                section.setProperty("qname", q.name)
+                section.setStyleSheet("font-weight: 600; padding: 8px 4px 4px 4px;")
+                self.grid.addWidget(section, row, 0, 1, 5)
+                self._headers.append(section)
+                row += 1
+                continue
+            if not is_shown(q) or q.is_group or self.form.repeat_of(q.name) is not None:
+                continue
+            if q.type == "note":
+                continue
+            depth = _depth(self.form, q)
+            label = QLabel(wordWrap=True)
+            label.setProperty("first_part", bool(q.of and q.of not in first_part_of))
+            if q.of:
+                first_part_of.add(q.of)
+            label.setContentsMargins(depth * 22, 0, 0, 0)
+            editor = Editor(q, self._choices(q))
+            editor.widget.setMinimumWidth(140)
+            editor.edited.connect(lambda raw, name=q.name: self.set_raw(name, raw))
+            editor.widget.installEventFilter(self)
+            for button in editor._option_buttons():
+                button.installEventFilter(self)
+            unit = QLabel()
+            unit.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            explain = QLineEdit(objectName=f"explain_{q.name}")
+            explain.setEnabled(False)
+            explain.editingFinished.connect(lambda name=q.name: self._explained(name))
+            explain.installEventFilter(self)
+            message = QLabel(objectName=f"msg_{q.name}", wordWrap=True)
+            for col, w in enumerate((label, unit, editor.widget, explain, message)):
+                self._cell(w, row, col)
+            self.rows[q.name] = _Row(q, editor, label, unit, explain, message, depth)
+            self.order.append(q.name)
+            row += 1
+        self.grid.setColumnStretch(0, 4)
+        self.grid.setColumnStretch(3, 3)
+        self.grid.setColumnStretch(4, 3)
+        self.grid.setRowStretch(row, 1)
+
+    def _choices(self, q: Any) -> list[Any]:
+        if not q.list_name:
+            return []
+        if hasattr(self.engine, "choices"):
+            try:
+                return list(self.engine.choices(q.name))
+            except Exception:
+                pass
+        lst = self.form.choice_lists.get(q.list_name)
+        return list(lst.choices) if lst else []
+
+    # loading and saving ---------------------------------------------------------------------
+    def _on_period(self, index: int) -> None:
+        self.save_draft()
+        self.period = self.period_box.itemData(index)
+        from forms.engine import FormEngine
+
+        self.engine = FormEngine(self.form)
+        self.uuid = None
+        self.reason = None
+        self._load()
+        self.retranslate()
+
+    def _load(self) -> None:
+        if self.uuid is None and not self.form.report_key:
+            self.uuid = self.store.find_report(
+                self.form.form_id, unit=self.store.unit_code, period=self.period
+            )
+        record = self.store.get(self.form.form_id, self.uuid) if self.uuid else None
+        self.status = (record or {}).get("_status", "draft")
+        self.explanations = dict(_json((record or {}).get("_explanations")) or {})
+        if record:
+            for name in self.order:
+                if record.get(name) is not None:
+                    self.engine.set_answer(name, record[name])
+        for r in self.rows.values():
+            r.type_error = None
+            r.explain.setText(self.explanations.get(r.question.name, ""))
+        self._refresh_all()
+        self._apply_lock()
+
+    def _values(self) -> dict[str, Any]:
+        return dict(self.engine.evaluation().values)
+
+    def save_draft(self) -> None:
+        """Save what is typed so far (nothing to do when locked or untouched)."""
+        if self.locked or not self._dirty:
+            return
+        try:
+            self.uuid = self.store.save(
+                self.form.form_id,
+                self._values(),
+                uuid=self.uuid,
+                unit=self.store.unit_code,
+                period=self.period,
+                status="draft",
+                author=self.store.clerk,
+                reason=self.reason,
+                explanations=self._current_explanations(),
+            )
+            self.status = "draft"
+            self._dirty = False
+        except KexieError as exc:
+            show_error(self, exc)
+
+    _dirty = False
+
+    @property
+    def locked(self) -> bool:
+        return self.status in LOCKED and self.reason is None
+
+    def _apply_lock(self) -> None:
+        locked = self.locked
+        for r in self.rows.values():
+            r.editor.widget.setEnabled(not locked)
+            if locked:
+                r.explain.setEnabled(False)
+        self.btn_edit.setVisible(locked and self.status != "nil")
+        self.btn_finalise.setEnabled(not locked)
+        self.btn_nil.setEnabled(not locked)
+
+    def _current_explanations(self) -> dict[str, str]:
+        out = {}
+        for name, r in self.rows.items():
+            text = r.explain.text().strip()
+            if text:
+                out[name] = text
+        return out
+
+    # editing -----------------------------------------------------------------------------
+    def set_raw(self, name: str, raw: Any) -> None:
+        """The user typed ``raw`` for ``name``: coerce, evaluate, show, save the draft."""
+        from forms.types import coerce_answer
+
+        row = self.rows[name]
+        try:
+            value = coerce_answer(row.question, raw) if raw not in (None, "") else None
+            row.type_error = None
+        except ValidationError as exc:
+            row.type_error = exc.message()
+            value = None
+        changed = self.engine.set_answer(name, value)
+        self._refresh({name, *changed})
+        self._dirty = True
+        self.save_draft()
+
+    def _explained(self, name: str) -> None:
+        self._dirty = True
+        self.save_draft()
+        self._refresh({name})
+
+    def _refresh_all(self) -> None:
+        self._refresh(set(self.rows))
+
+    def _refresh(self, names: set[str]) -> None:
+        for name in names:
+            row = self.rows.get(name)
+            if row is None:
+                continue
+            state = self.engine.state(name)
+            row.editor.set_value(state.value)
+            visible = state.relevant
+            for w in (row.label, row.editor.widget, row.unit, row.explain, row.message):
+                w.parentWidget().setVisible(visible)
+            if row.type_error:
+                text, style, needs = row.type_error, ERROR_STYLE, False
+            elif not state.valid and state.message:
+                warn = state.severity == "warning"
+                text = state.message
+                style = WARNING_STYLE if warn else ERROR_STYLE
+                needs = warn
+            elif state.required and state.value is None and state.relevant and self._touched:
+                text, style, needs = tr("ui.report.required"), ERROR_STYLE, False
+            else:
+                text, style, needs = "", "", False
+            row.message.setText(text)
+            row.message.setStyleSheet(style)
+            row.explain.setEnabled(needs and not self.locked)
+            row.explain.setPlaceholderText(tr("ui.report.explain_hint") if needs else "")
+        self._update_summary()
+
+    _touched = False
+
+    def problems(self) -> tuple[list[str], list[str]]:
+        """Names of fields with blocking errors, and of warnings still lacking an explanation."""
+        evaluation = self.engine.evaluation()
+        errors = [n for n, r in self.rows.items() if r.type_error]
+        unexplained: list[str] = []
+        for p in evaluation.problems:
+            name = p.location.field
+            if name not in self.rows:
+                if p.severity == "error":
+                    errors.append(name or "")
+                continue
+            if p.severity == "warning":
+                if not self.rows[name].explain.text().strip():
+                    unexplained.append(name)
+            elif name not in errors:
+                errors.append(name)
+        return errors, unexplained
+
+    def _update_summary(self) -> None:
+        errors, unexplained = self.problems()
+        if errors or unexplained:
+            self.summary.setText(
+                tr("ui.report.summary", errors=len(errors), warnings=len(unexplained))
+            )
+            self.summary.setStyleSheet(ERROR_STYLE if errors else WARNING_STYLE)
+        else:
+            self.summary.setText(tr("ui.report.ready") if not self.locked else "")
+            self.summary.setStyleSheet("")
+
+    def finalise(self) -> bool:
+        """Finalise if nothing blocks it; otherwise say why and go to the first problem."""
+        self._touched = True
+        self._refresh_all()
+        errors, unexplained = self.problems()
+        if errors:
+            self._focus(errors[0])
+            dialogs.warn(
+                self,
+                tr("ui.report.cannot_finalise"),
+                tr("ui.report.errors_block", count=len(errors)),
+            )
+            return False
+        if unexplained:
+            row = self.rows[unexplained[0]]
+            row.explain.setFocus()
+            dialogs.warn(
+                self,
+                tr("ui.report.cannot_finalise"),
+                tr("ui.report.explain_needed", count=len(unexplained)),
+            )
+            return False
+        try:
+            self.uuid = self.store.save(
+                self.form.form_id,
+                self._values(),
+                uuid=self.uuid,
+                unit=self.store.unit_code,
+                period=self.period,
+                status="finalised",
+                author=self.store.clerk,
+                reason=self.reason,
+                explanations=self._current_explanations(),
+            )
+        except KexieError as exc:
+            show_error(self, exc)
+            return False
+        self.status, self.reason, self._dirty = "finalised", None, False
+        self._apply_lock()
+        self.retranslate()
+        self.window_.notify_changed(self.form.form_id)
+        self.window_.statusBar().showMessage(tr("ui.report.finalised"), 5000)
+        return True
+
+    def nil_report(self) -> None:
+        """Report "nothing to report" for this unit and period in one action."""
+        if not dialogs.confirm(
+            self, tr("ui.report.nil"), tr("ui.report.nil_confirm", period=period_label(self.period))
+        ):
+            return
+        try:
+            self.uuid = self.store.nil_report(
+                self.form.form_id,
+                unit=self.store.unit_code,
+                period=self.period,
+                author=self.store.clerk,
+            )
+        except KexieError as exc:
+            show_error(self, exc)
+            return
+        self.status, self._dirty = "nil", False
+        self._apply_lock()
+        self.retranslate()
+        self.window_.notify_changed(self.form.form_id)
+
+    def unlock(self) -> None:
+        """Edit a finalised report: a reason is required and recorded in the audit trail."""
+        reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))
+        if not reason:
+            return
+        self.reason = reason
+        self._apply_lock()
+        self._refresh_all()
+        self.retranslate()
+
+    def _focus(self, name: str) -> None:
+        row = self.rows.get(name)
+        if row is not None:
+            row.editor.focus_target().setFocus()
+
+    def close_page(self) -> None:
+        self.save_draft()
+        self.window_.notify_changed(self.form.form_id)
+        self.window_.close_page(self)
+
+    # keyboard ----------------------------------------------------------------------------
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return super().eventFilter(obj, event)
+        key = event.key()
+        enter = key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        arrow = key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and isinstance(obj, QLineEdit)
+        name = self._row_of(obj) if enter or arrow else None
+        if name is None:
+            return super().eventFilter(obj, event)
+        if isinstance(obj, QLineEdit):
+            obj.editingFinished.emit()  # commit before moving on
+        self._move(name, -1 if key == Qt.Key.Key_Up else 1)
+        return True
+
+    def _row_of(self, obj: QObject) -> str | None:
+        for name, r in self.rows.items():
+            if obj is r.editor.widget or obj is r.explain or obj in r.editor._option_buttons():
+                return name
+        return None
+
+    def _move(self, name: str, step: int) -> None:
+        visible = [n for n in self.order if self.rows[n].editor.widget.isVisibleTo(self)]
+        if name not in visible:
+            return
+        i = visible.index(name) + step
+        if 0 <= i < len(visible):
+            self._focus(visible[i])
+        elif i >= len(visible):
+            self.btn_finalise.setFocus()
+
+    def focus_first(self) -> None:
+        """Put the cursor in the first value cell."""
+        if self.order:
+            self._focus(self.order[0])
+
+    def activated(self) -> None:
+        self.focus_first()
+
+    # text ----------------------------------------------------------------------------------
+    def retranslate(self, *_: object) -> None:
+        """Re-read every text from the catalogue and the form's labels."""
+        self.title.setText(tr("ui.report.title", form=self.form.title(), unit=self._unit_name()))
+        self.period_caption.setText(tr("ui.report.period"))
+        self.status_label.setText(tr(f"ui.status.{self.status}"))
+        for col, key in enumerate(
+            (
+                "ui.report.col.item",
+                "ui.report.col.unit",
+                "ui.report.col.value",
+                "ui.report.col.explain",
+                "ui.report.col.check",
+            )
+        ):
+            self._headers[col].setText(tr(key))
+        for section in self._headers[5:]:
+            section.setText(self.form.question(section.property("qname")).label())
+        for r in self.rows.values():
+            text = r.question.label()
+            if r.label.property("first_part"):
+                text = tr("ui.report.of_prefix", label=text)
+            r.label.setText(text)
+            r.unit.setText(r.question.unit() or "")
+            if r.editor.choices and hasattr(r.editor, "group"):
+                for i, b in enumerate(r.editor.group.buttons()):
+                    b.setText(f"{i + 1}. {r.editor.choices[i].label()}")
+        self.btn_back.setText(tr("ui.button.back"))
+        self.btn_nil.setText(tr("ui.report.nil"))
+        self.btn_edit.setText(tr("ui.edit.button"))
+        self.btn_finalise.setText(tr("ui.report.finalise"))
+        self._refresh_all()
+
+    def _unit_name(self) -> str:
+        unit = self.store.units.get(self.store.unit_code) if self.store.unit_code else None
+        return unit.name if unit else ""
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str) and value:
+        import json
+
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
