@@ -43,7 +43,7 @@ class FormRegistry:
         self._current: dict[str, str] = {}
         self._synced = False
 
-    def sync_builtin(self) -> list[Form]:
+    def sync_builtin(self, check=None) -> list[Form]:
         """Register every built-in form version not seen before; returns the new ones."""
         if self._synced:
             return []
@@ -62,18 +62,22 @@ class FormRegistry:
         self._current.clear()
         return new
 
-    def add(self, path: Path) -> Form:
-        """Load a form file, copy it into the data folder and register it."""
+    def add(self, path: Path, check=None) -> Form:
+        """Load a form file, ``check(form)`` it, copy it into the data folder and register it."""
         import forms
 
         form = forms.load_form(Path(path))
+        if check is not None:
+            check(form)
         self._record(form, Path(path), builtin=False)
         self._cache[(form.form_id, form.version)] = form
         self._current.clear()
         return form
 
-    def register(self, form: Form, *, builtin: bool = False) -> None:
+    def register(self, form: Form, *, builtin: bool = False, check=None) -> None:
         """Register an already loaded form (tests, imports); copies its file if it has one."""
+        if check is not None:
+            check(form)
         if self._known(form.form_id, form.version) is None:
             self._record(form, Path(form.source) if form.source else None, builtin=builtin)
         self._cache[(form.form_id, form.version)] = form

@@ -205,20 +205,20 @@ class Store(RecordsMixin):
     def add_form(self, path: str | Path):
         """Copy a form file into the data folder, register it and create/migrate its tables."""
         self._sync_forms()
-        form = self.registry.add(Path(path))
+        form = self.registry.add(Path(path), check=check_form_columns)
         self._ensure_tables(self.registry.get(form.form_id))
         return form
 
     def register_form(self, form, *, builtin: bool = False):
         """Register an already loaded :class:`forms.model.Form` (e.g. from a bundle)."""
-        self.registry.register(form, builtin=builtin)
+        self.registry.register(form, builtin=builtin, check=check_form_columns)
         self._ensure_tables(self.registry.get(form.form_id))
         return form
 
     def _sync_forms(self) -> None:
         if not self.registry._synced:
             with self.sqlite_errors():
-                self.registry.sync_builtin()
+                self.registry.sync_builtin(check=check_form_columns)
 
     def _ensure_tables(self, form) -> None:
         key = (form.form_id, form.version)
@@ -267,6 +267,12 @@ class Store(RecordsMixin):
         for old in list_backups(self.folder)[:-keep] if keep > 0 else []:
             old.unlink(missing_ok=True)
         return target
+
+
+def check_form_columns(form) -> None:
+    """Refuse a form whose questions cannot become columns (StorageError)."""
+    for repeat in [None, *(r.name for r in form.repeats())]:
+        schema.form_columns(form, repeat)
 
 
 def list_backups(data_dir: str | Path) -> list[Path]:

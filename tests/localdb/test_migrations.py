@@ -1,0 +1,90 @@
+"""Schema versions: system migrations, form tables following form versions, newer databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from forms.model import Question
+from i18n.errors import StorageError
+from localdb import open_store, schema
+from localdb.store import list_backups
+from tests.localdb.conftest import survey_form
+
+
+def test_new_database_records_its_schema_version(tmp_path):
+    with open_store(tmp_path) as s:
+        assert schema.stored_version(s.db) == schema.SCHEMA_VERSION
+        assert s.db.execute("SELECT app_version FROM _schema").fetchone()[0]
+        assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert s.db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert s.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    assert list_backups(tmp_path) == []  # nothing to back up on a fresh database
+
+
+def test_database_from_a_newer_app_is_refused(tmp_path):
+    with open_store(tmp_path) as s:
+        s.db.execute("UPDATE _schema SET version = ?", [schema.SCHEMA_VERSION + 1])
+    before = (tmp_path / "kexie.sqlite").read_bytes()
+    with pytest.raises(StorageError) as err:
+        open_store(tmp_path)
+    assert err.value.code == "db.too_new"
+    assert "升级" in err.value.message()
+    assert (tmp_path / "kexie.sqlite").read_bytes() == before
+    with pytest.raises(StorageError):
+        open_store(tmp_path)  # refused again, not half-opened the first time
+
+
+def test_system_migration_backs_up_first(tmp_path, monkeypatch):
+    with open_store(tmp_path) as s:
+        s.set_setting("marker", 1)
+
+    def m999_extra_table(db):
+        db["_extra"].create({"id": int}, pk="id")
+
+    migrations = list(schema.MIGRATIONS._migrations)
+    migrations.append(schema.MIGRATIONS._Migration("m999_extra_table", m999_extra_table, True))
+    monkeypatch.setattr(schema.MIGRATIONS, "_migrations", migrations)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(migrations))
+    with open_store(tmp_path) as s:
+        assert s.db["_extra"].exists()
+        assert schema.stored_version(s.db) == len(migrations)
+        assert s.get_setting("marker") == 1
+    backups = list_backups(tmp_path)
+    assert len(backups) == 1 and backups[0].name.endswith("-migration.sqlite")
+
+
+def test_new_form_version_adds_columns_and_keeps_data(store):
+    old = store.save("t_survey", {"resp_name": "甲", "age": 30, "field": "农业"})
+    v2 = survey_form("2", extra=[Question("email", "text"), Question("score", "decimal")])
+    v2.children = [q for q in v2.children if q.name != "field"]  # a removed question
+    v2.reindex()
+    store.register_form(v2)
+    columns = {c.name: c.type for c in store.db["form_t_survey"].columns}
+    assert columns["email"] == "TEXT" and columns["score"] == "REAL"
+    assert "field" in columns  # removed questions keep their column and data
+    record = store.get("t_survey", old)
+    assert (record["resp_name"], record["field"], record["_form_version"], record["email"]) == (
+        "甲",
+        "农业",
+        "1",
+        None,
+    )
+    new = store.save("t_survey", {"resp_name": "乙", "email": "a@b.cn", "score": 2.5})
+    assert store.get("t_survey", new)["_form_version"] == "2"
+    assert store.form("t_survey").version == "2"
+    assert store.form("t_survey", "1").version == "1"
+    assert any(p.name.endswith("-migration.sqlite") for p in list_backups(store.folder))
+
+
+def test_form_versions_sort_numerically(store):
+    store.register_form(survey_form("10"))
+    store.register_form(survey_form("9"))
+    assert store.registry.versions("t_survey") == ["1", "9", "10"]
+    assert store.form("t_survey").version == "10"
+
+
+def test_question_names_must_not_clash_with_system_columns(store):
+    bad = survey_form("3", extra=[Question("_status", "text")])
+    with pytest.raises(StorageError) as err:
+        store.register_form(bad)
+    assert err.value.code == "db.reserved_name"
