@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -84,6 +84,7 @@ class ReportPage(QWidget):
         self.status = "draft"
         self.reason: str | None = None
         self.explanations: dict[str, str] = {}
+        self._edited: set[str] = set()
         self.period = period or current_period(form.period_type or "month")
 
         self.title = QLabel(objectName="report_title")
@@ -122,6 +123,10 @@ class ReportPage(QWidget):
         self.btn_nil.clicked.connect(self.nil_report)
         self.btn_edit.clicked.connect(self.unlock)
         self.btn_finalise.clicked.connect(self.finalise)
+        self.btn_finalise.setAutoDefault(True)  # Enter on the focused button finalises
+        finalise_key = QShortcut(QKeySequence("Ctrl+Return"), self)
+        finalise_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        finalise_key.activated.connect(self.finalise)
         self.summary = QLabel(objectName="report_summary", wordWrap=True)
         foot = QHBoxLayout()
         foot.addWidget(self.btn_back)
@@ -160,7 +165,6 @@ class ReportPage(QWidget):
         for col in range(5):
             self._header_cell(col)
         row = 1
-        first_part_of: set[str] = set()
         for q in self.form.walk():
             if q.is_group and q.parent is None and q.labels:
                 section = QLabel()
@@ -176,12 +180,13 @@ class ReportPage(QWidget):
                 continue
             depth = _depth(self.form, q)
             label = QLabel(wordWrap=True)
-            label.setProperty("first_part", bool(q.of and q.of not in first_part_of))
-            if q.of:
-                first_part_of.add(q.of)
             label.setContentsMargins(depth * 22, 0, 0, 0)
             editor = Editor(q, self._choices(q))
             editor.widget.setMinimumWidth(140)
+            if q.calculation and isinstance(editor.widget, QLineEdit):
+                editor.widget.setReadOnly(True)  # worked out by the form
+                editor.widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                editor.widget.setStyleSheet("background: #f3f4f6;")
             editor.edited.connect(lambda raw, name=q.name: self.set_raw(name, raw))
             editor.widget.installEventFilter(self)
             for button in editor._option_buttons():
@@ -200,7 +205,7 @@ class ReportPage(QWidget):
             row += 1
         self.grid.setColumnStretch(0, 4)
         self.grid.setColumnStretch(3, 3)
-        self.grid.setColumnStretch(4, 3)
+        self.grid.setColumnStretch(4, 5)
         self.grid.setRowStretch(row, 1)
 
     def _choices(self, q: Any) -> list[Any]:
@@ -277,7 +282,7 @@ class ReportPage(QWidget):
     def _apply_lock(self) -> None:
         locked = self.locked
         for r in self.rows.values():
-            r.editor.widget.setEnabled(not locked)
+            r.editor.widget.setEnabled(not locked or bool(r.question.calculation))
             if locked:
                 r.explain.setEnabled(False)
         self.btn_edit.setVisible(locked and self.status != "nil")
@@ -305,6 +310,7 @@ class ReportPage(QWidget):
             row.type_error = exc.message()
             value = None
         changed = self.engine.set_answer(name, value)
+        self._edited.add(name)
         self._refresh({name, *changed})
         self._dirty = True
         self.save_draft()
@@ -329,13 +335,18 @@ class ReportPage(QWidget):
                 w.parentWidget().setVisible(visible)
             if row.type_error:
                 text, style, needs = row.type_error, ERROR_STYLE, False
+            elif (
+                not state.valid
+                and state.value is None
+                and not self._touched
+                and name not in self._edited
+            ):
+                text, style, needs = "", "", False  # "required" waits until finalising
             elif not state.valid and state.message:
                 warn = state.severity == "warning"
                 text = state.message
                 style = WARNING_STYLE if warn else ERROR_STYLE
                 needs = warn
-            elif state.required and state.value is None and state.relevant and self._touched:
-                text, style, needs = tr("ui.report.required"), ERROR_STYLE, False
             else:
                 text, style, needs = "", "", False
             row.message.setText(text)
@@ -482,7 +493,12 @@ class ReportPage(QWidget):
         return None
 
     def _move(self, name: str, step: int) -> None:
-        visible = [n for n in self.order if self.rows[n].editor.widget.isVisibleTo(self)]
+        visible = [
+            n
+            for n in self.order
+            if self.rows[n].editor.widget.isVisibleTo(self)
+            and self.rows[n].editor.widget.focusPolicy() != Qt.FocusPolicy.NoFocus
+        ]
         if name not in visible:
             return
         i = visible.index(name) + step
@@ -518,10 +534,7 @@ class ReportPage(QWidget):
         for section in self._headers[5:]:
             section.setText(self.form.question(section.property("qname")).label())
         for r in self.rows.values():
-            text = r.question.label()
-            if r.label.property("first_part"):
-                text = tr("ui.report.of_prefix", label=text)
-            r.label.setText(text)
+            r.label.setText(r.question.label())  # "其中：" is part of the form's label
             r.unit.setText(r.question.unit() or "")
             if r.editor.choices and hasattr(r.editor, "group"):
                 for i, b in enumerate(r.editor.group.buttons()):

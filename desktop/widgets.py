@@ -6,6 +6,7 @@ value and checking it is the form engine's job (``forms.types.coerce_answer``, `
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -166,7 +167,10 @@ class Editor(QObject):
 
     # use ------------------------------------------------------------------------------
     def _emit(self, raw: Any) -> None:
-        if not self._setting:
+        if self._setting:
+            return
+        # RuntimeError: the page is being torn down; there is nothing to save any more.
+        with contextlib.suppress(RuntimeError):
             self.edited.emit(raw)
 
     def focus_target(self) -> QWidget:

@@ -104,8 +104,18 @@ def window(qtbot, county_store, answers):
     from desktop.mainwindow import MainWindow
 
     w = MainWindow(county_store)
-    qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
     assert w.stack.currentWidget() is w.home
-    return w
+    yield w
+    destroy(w)
+
+
+def destroy(widget) -> None:
+    """Destroy a widget and its children now (before the store closes), so nothing listens
+    for a language switch any more."""
+    import shiboken6
+
+    widget.close()
+    if shiboken6.isValid(widget):
+        shiboken6.delete(widget)
