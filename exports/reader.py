@@ -1,0 +1,432 @@
+"""Reading and verifying a bundle: the manifest, the embedded forms, every data row.
+
+:class:`BundleReader` opens a file that passed the gate (``exports.safety``) with calamine and
+checks it against its manifest while streaming its rows to a consumer (inspect counts them,
+import keeps them, merge stages them). Problems are collected as located findings; at most
+``MAX_FINDINGS`` per kind are kept so a hostile file cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import python_calamine
+
+from exports.canonical import canonical_json, combine, manifest_digest, row_digest
+from exports.cells import CellError, convert
+from exports.format import (
+    FLOAT,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    FORMS_SHEET,
+    INT,
+    MANIFEST_SHEET,
+    TEXT,
+    TOMBSTONE_TABLE,
+)
+from exports.safety import GateResult, check_zip
+from exports.xlsx_stream import col_letter
+from forms import periods as P
+from i18n.errors import BundleError, Location, Problem
+from kexie.tasks import NULL_TASK, TaskState
+
+MAX_FINDINGS = 50
+STATUSES = {"draft", "finalised", "exported", "returned", "nil"}
+_SHEET_PART = re.compile(r"xl/worksheets/sheet(\d+)\.xml$")
+
+Consumer = Callable[[str, dict, str, bytes, int], None]  # table, row, json, digest, excel row
+
+
+class BundleReader:
+    """One bundle file, gated, opened and its manifest read (``BundleError`` if unusable)."""
+
+    def __init__(self, path: str | Path, *, today: date | None = None) -> None:
+        self.path = Path(path)
+        self.file = str(self.path)
+        self.today = today
+        self.gate: GateResult = check_zip(self.path)
+        try:
+            self.wb = python_calamine.CalamineWorkbook.from_path(self.file)
+        except Exception:  # calamine's errors are many; all mean "broken file"
+            raise self._error("bundle.file.truncated", "bundle.fix.resend") from None
+        self.findings: list[Problem] = []
+        self._kinds: dict[str, int] = defaultdict(int)
+        self.manifest = self._read_manifest()
+        self.sha256: str | None = None
+        self.counts: dict[str, int] = {}
+        for part in self.gate.formula_parts:
+            m = _SHEET_PART.search(part)
+            names = self.wb.sheet_names
+            sheet = names[int(m.group(1)) - 1] if m and int(m.group(1)) <= len(names) else part
+            self.add("bundle.check.formula", sheet=sheet, fix="bundle.fix.resend")
+
+    # -- findings -------------------------------------------------------------------------
+    def _error(self, code: str, fix: str | None = None, **params: object) -> BundleError:
+        return BundleError(code, location=Location(file=self.file), fix=fix, **params)
+
+    def add(
+        self,
+        code: str,
+        *,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        field: str | None = None,
+        severity: str = "error",
+        fix: str | None = None,
+        **params: object,
+    ) -> None:
+        """Record a finding (bounded per kind)."""
+        self._kinds[code] += 1
+        if self._kinds[code] > MAX_FINDINGS:
+            return
+        loc = Location(file=self.file, sheet=sheet, row=row, column=column, field=field)
+        self.findings.append(Problem(code, params, loc, severity, fix))
+
+    @property
+    def valid(self) -> bool:
+        return not any(p.severity == "error" for p in self.findings)
+
+    # -- manifest -------------------------------------------------------------------------
+    def _sheet_rows(self, name: str) -> list[list]:
+        try:
+            return self.wb.get_sheet_by_name(name).to_python()
+        except Exception:
+            return []
+
+    def _read_manifest(self) -> dict:
+        if MANIFEST_SHEET not in self.wb.sheet_names:
+            raise self._error("bundle.manifest.missing", "bundle.fix.not_bundle")
+        manifest: dict = {}
+        for row in self._sheet_rows(MANIFEST_SHEET):
+            if not row or not isinstance(row[0], str) or not row[0]:
+                continue
+            text = "".join(c for c in row[1:] if isinstance(c, str))
+            try:
+                manifest[row[0]] = json.loads(text)
+            except ValueError:
+                raise self._error(
+                    "bundle.manifest.broken", "bundle.fix.resend", key=row[0]
+                ) from None
+        if manifest.get("format") != FORMAT_NAME:
+            raise self._error("bundle.manifest.missing", "bundle.fix.not_bundle")
+        version = manifest.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise self._error(
+                "bundle.manifest.newer", "bundle.fix.update_app", version=str(version)
+            )
+        for key, typ in (
+            ("unit", str),
+            ("tables", dict),
+            ("forms", dict),
+            ("sha256", str),
+            ("contains", list),
+            ("counts", dict),
+        ):
+            if not isinstance(manifest.get(key), typ):
+                raise self._error("bundle.manifest.broken", "bundle.fix.resend", key=key)
+        for table, spec in manifest["tables"].items():
+            cols = spec.get("columns") if isinstance(spec, dict) else None
+            if (
+                not isinstance(spec, dict)
+                or not isinstance(spec.get("sheet"), str)
+                or not (
+                    isinstance(cols, list)
+                    and all(
+                        isinstance(c, list) and len(c) == 2 and c[1] in (INT, FLOAT, TEXT)
+                        for c in cols
+                    )
+                )
+            ):
+                raise self._error("bundle.manifest.broken", "bundle.fix.resend", key=table)
+        if manifest.get("manifest_sha256") != manifest_digest(manifest):
+            self.add(
+                "bundle.check.manifest_tampered", sheet=MANIFEST_SHEET, fix="bundle.fix.resend"
+            )
+        return manifest
+
+    @property
+    def unit(self) -> str:
+        return self.manifest["unit"]
+
+    def form_blobs(self) -> dict[tuple[str, str], bytes]:
+        """The embedded form definitions (XLSForm workbooks), checked against the manifest."""
+        parts: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+        for row in self._sheet_rows(FORMS_SHEET)[1:]:
+            if len(row) >= 4 and isinstance(row[0], str) and isinstance(row[3], str):
+                try:
+                    parts[(row[0], str(row[1]))].append((int(row[2]), row[3]))
+                except (TypeError, ValueError):
+                    continue
+        out = {}
+        for key, chunks in parts.items():
+            try:
+                out[key] = base64.b64decode("".join(t for _, t in sorted(chunks)), validate=True)
+            except ValueError:
+                continue
+        return out
+
+    # -- rows -----------------------------------------------------------------------------
+    def scan(self, consumer: Consumer | None = None, task: TaskState = NULL_TASK) -> None:
+        """Read every table, check it against the manifest, and pass each row on."""
+        m = self.manifest
+        digests: list[bytes] = []
+        seen_uuids: dict[str, set[str]] = defaultdict(set)
+        main_uuids: dict[str, set[str]] = defaultdict(set)
+        units_found: set[str] = set()
+        form_rows: dict[str, set[str]] = defaultdict(set)  # every row uuid of a form's tables
+        parents: list[tuple] = []
+        known_versions = {
+            (f, v) for f, spec in m["forms"].items() for v in (spec.get("versions") or [])
+        }
+        tables = sorted(
+            m["tables"].items(), key=lambda kv: (kv[1].get("repeat") is not None, kv[0])
+        )
+        for n, (table, spec) in enumerate(tables):
+            task.check()
+            sheet = spec["sheet"]
+            cols = [(c[0], c[1]) for c in spec["columns"]]
+            if sheet not in self.wb.sheet_names:
+                self.add("bundle.check.sheet_missing", sheet=sheet, fix="bundle.fix.resend")
+                continue
+            rows = self._sheet_rows(sheet)
+            if (
+                rows
+                and len(rows[0]) > len(cols)
+                and any(any(v != "" for v in r[len(cols) :]) for r in rows)
+            ):
+                self.add("bundle.check.extra_columns", sheet=sheet, fix="bundle.fix.resend")
+            totals = _Totals(cols)
+            count = 0
+            uuids = seen_uuids[table if table != TOMBSTONE_TABLE else TOMBSTONE_TABLE]
+            is_repeat = spec.get("repeat") is not None
+            form_id = spec.get("form")
+            for r, values in enumerate(rows[1:], start=2):
+                row = self._convert(values, cols, sheet, r)
+                if not row:
+                    continue
+                count += 1
+                uuid = row.get("_uuid")
+                if not uuid:
+                    self.add("bundle.check.no_uuid", sheet=sheet, row=r, fix="bundle.fix.resend")
+                elif uuid in uuids:
+                    self.add(
+                        "bundle.check.duplicate_uuid",
+                        sheet=sheet,
+                        row=r,
+                        uuid=uuid,
+                        fix="bundle.fix.resend",
+                    )
+                else:
+                    uuids.add(uuid)
+                if is_repeat:
+                    if uuid:
+                        form_rows[form_id].add(uuid)
+                    if len(parents) < 5_000_000:
+                        parents.append((form_id, row.get("_parent_uuid"), sheet, r))
+                else:
+                    self._check_main(table, form_id, row, sheet, r, known_versions, units_found)
+                    if table != TOMBSTONE_TABLE and uuid:
+                        main_uuids[form_id].add(uuid)
+                        form_rows[form_id].add(uuid)
+                totals.add(row)
+                text = canonical_json(row)
+                digest = row_digest(table, text)
+                digests.append(digest)
+                if consumer is not None:
+                    consumer(table, row, text, digest, r)
+            del rows
+            if count != spec.get("count"):
+                self.add(
+                    "bundle.check.count",
+                    sheet=sheet,
+                    expected=spec.get("count"),
+                    found=count,
+                    fix="bundle.fix.resend",
+                )
+            if totals.result() != spec.get("totals", {}):
+                self.add("bundle.check.totals", sheet=sheet, fix="bundle.fix.resend")
+            if not is_repeat and table != TOMBSTONE_TABLE:
+                self.counts[form_id] = count
+            task.report((n + 1) / max(len(tables), 1))
+        for form_id, parent, sheet, r in parents:
+            if parent not in form_rows[form_id]:
+                self.add("bundle.check.orphan", sheet=sheet, row=r, fix="bundle.fix.resend")
+        for form_id in main_uuids:
+            dup = main_uuids[form_id] & {
+                u for u in seen_uuids[TOMBSTONE_TABLE]
+            }  # a record both alive and deleted
+            for uuid in sorted(dup)[:MAX_FINDINGS]:
+                self.add(
+                    "bundle.check.duplicate_uuid",
+                    sheet=TOMBSTONE_TABLE,
+                    uuid=uuid,
+                    fix="bundle.fix.resend",
+                )
+        contains = set(m["contains"])
+        for unit in sorted(units_found - contains)[:MAX_FINDINGS]:
+            self.add(
+                "bundle.check.unit_not_listed",
+                sheet=MANIFEST_SHEET,
+                unit=unit,
+                fix="bundle.fix.resend",
+            )
+        self.sha256 = combine(digests)
+        if self.sha256 != m["sha256"]:
+            self.add("bundle.check.hash", sheet=MANIFEST_SHEET, fix="bundle.fix.resend")
+        if m.get("counts") != self.counts:
+            self.add(
+                "bundle.check.count",
+                sheet=MANIFEST_SHEET,
+                expected=str(m.get("counts")),
+                found=str(self.counts),
+                fix="bundle.fix.resend",
+            )
+
+    def _convert(self, values: list, cols: list[tuple[str, str]], sheet: str, r: int) -> dict:
+        row = {}
+        for (name, kind), v in zip(cols, values, strict=False):
+            if v == "":
+                continue
+            t = type(v)
+            if kind == TEXT and t is str:
+                pass
+            elif kind == INT and t is float and v.is_integer():
+                v = int(v)
+            elif kind == FLOAT and t is float:
+                pass
+            else:
+                try:
+                    v = convert(kind, v)
+                except CellError as exc:
+                    col = col_letter(cols.index((name, kind)))
+                    self.add(
+                        exc.code,
+                        sheet=sheet,
+                        row=r,
+                        column=col,
+                        field=name,
+                        value=str(exc.value)[:50],
+                        fix="bundle.fix.resend",
+                    )
+                    continue
+                if v is None:
+                    continue
+            if name[0] == "~":
+                continue
+            row[name] = v
+        return row
+
+    def _check_main(self, table, form_id, row, sheet, r, known_versions, units_found) -> None:
+        unit = row.get("_unit")
+        if unit:
+            units_found.add(unit)
+        period = row.get("_period")
+        if period:
+            try:
+                P.period_type(period)
+                if P.is_future(period, self.today):
+                    self.add(
+                        "bundle.check.future_period",
+                        sheet=sheet,
+                        row=r,
+                        period=period,
+                        fix="bundle.fix.check_period",
+                    )
+            except BundleError:
+                raise
+            except Exception:  # UsageError for a malformed period
+                self.add(
+                    "bundle.check.bad_period",
+                    sheet=sheet,
+                    row=r,
+                    period=str(period),
+                    fix="bundle.fix.resend",
+                )
+        status = row.get("_status")
+        if status not in STATUSES:
+            self.add(
+                "bundle.check.bad_status",
+                sheet=sheet,
+                row=r,
+                status=str(status),
+                fix="bundle.fix.resend",
+            )
+        fid = row.get("_form") if table == TOMBSTONE_TABLE else form_id
+        version = row.get("_form_version")
+        if (fid, version) not in known_versions:
+            self.add(
+                "bundle.check.unknown_version",
+                sheet=sheet,
+                row=r,
+                form=str(fid),
+                version=str(version),
+                fix="bundle.fix.resend",
+            )
+
+    def check_forms(self) -> dict[tuple[str, str], bytes]:
+        """Every form version in the manifest has its definition embedded, unaltered."""
+        blobs = self.form_blobs()
+        for form_id, spec in self.manifest["forms"].items():
+            hashes = spec.get("sha256") or {}
+            for version in spec.get("versions") or []:
+                blob = blobs.get((form_id, version))
+                if version not in hashes and blob is None:
+                    self.add(
+                        "bundle.check.form_not_embedded",
+                        sheet=FORMS_SHEET,
+                        form=form_id,
+                        version=version,
+                        severity="warning",
+                    )
+                    continue
+                if blob is None or hashlib.sha256(blob).hexdigest() != hashes.get(version):
+                    self.add(
+                        "bundle.check.form_missing",
+                        sheet=FORMS_SHEET,
+                        form=form_id,
+                        version=version,
+                        fix="bundle.fix.resend",
+                    )
+        return blobs
+
+
+class _Totals:
+    """Per-column totals: exact integer sums; decimals summed as integers of millionths so the
+    result does not depend on row order."""
+
+    def __init__(self, cols: list[tuple[str, str]]) -> None:
+        self.ints = [n for n, k in cols if k == INT and not n.startswith(("_", "~"))]
+        self.floats = [n for n, k in cols if k == FLOAT and not n.startswith(("_", "~"))]
+        self.sums = dict.fromkeys(self.ints + self.floats, 0)
+
+    def add(self, row: dict) -> None:
+        sums = self.sums
+        for n in self.ints:
+            v = row.get(n)
+            if v is not None:
+                sums[n] += v
+        for n in self.floats:
+            v = row.get(n)
+            if v is not None:
+                sums[n] += round(v * 1_000_000)
+
+    def result(self) -> dict:
+        out = {n: self.sums[n] for n in self.ints}
+        out.update({n: self.sums[n] / 1_000_000 for n in self.floats})
+        return out
+
+
+def totals_of(cols: list[tuple[str, str]], rows) -> dict:
+    """The manifest ``totals`` of a table from its carried rows."""
+    t = _Totals(cols)
+    for row in rows:
+        t.add(row)
+    return t.result()

@@ -1,0 +1,259 @@
+"""Roll-up (汇总) and completeness (上报情况) sheets, following each indicator's aggregation.
+
+Across the rows of one unit and period (several venues of one unit, say) and across units,
+``sum`` and ``last`` indicators add up; over time within the bundle's span ``sum`` (flows) adds up
+while ``last`` (stocks) takes the value of the latest period that has one. ``average`` takes the
+plain mean at each step; ``none`` is not rolled up. So every 合计 row of a sum/last indicator is
+exactly the sum of the rows above it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable
+
+from exports.format import FLOAT, INT
+from exports.model import SheetGrid, TableSpec
+from forms import periods as P
+from i18n import tr
+
+Group = Callable[[str | None], tuple[str, str]]  # unit code -> (group code, group name)
+
+
+def _combine(agg: str, values: list) -> object:
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    if agg == "average":
+        return math.fsum(values) / len(values)
+    total = math.fsum(values)
+    return int(total) if all(isinstance(v, int) for v in values) else total
+
+
+class ReportRollup:
+    """Accumulates the rows of one report form and lays out its 汇总 sheet."""
+
+    def __init__(self, spec: TableSpec, group: Group, lang: str | None) -> None:
+        self.spec = spec
+        self.group = group
+        self.lang = lang
+        self.indicators = [
+            c
+            for c in spec.columns
+            if c.kind in (INT, FLOAT) and c.aggregate in ("sum", "last", "average")
+        ]
+        # (group, period) -> indicator -> list of row values
+        self.cells: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        self.names: dict[str, str] = {}
+
+    def add(self, row: dict) -> None:
+        """Take one carried main-table row (nil reports count as reported, add nothing)."""
+        period = row.get("_period")
+        if not period:
+            return
+        code, name = self.group(row.get("_unit"))
+        self.names[code] = name
+        slot = self.cells[(code, period)]
+        for c in self.indicators:
+            v = row.get(c.name)
+            if v is not None:
+                slot[c.name].append(v)
+
+    def values(self) -> dict[tuple[str, str], dict[str, object]]:
+        """(group, period) -> indicator -> value combined across the rows of that unit/period."""
+        out = {}
+        for key, slot in self.cells.items():
+            out[key] = {
+                c.name: _combine("average" if c.aggregate == "average" else "sum", slot[c.name])
+                for c in self.indicators
+            }
+        return out
+
+    def over_time(self, per_period: dict[str, dict[str, object]]) -> dict[str, object]:
+        """One unit's values over the span: flows add, stocks take the latest, averages mean."""
+        out: dict[str, object] = {}
+        ordered = sorted(per_period)
+        for c in self.indicators:
+            series = [per_period[p].get(c.name) for p in ordered]
+            if c.aggregate == "last":
+                out[c.name] = next((v for v in reversed(series) if v is not None), None)
+            else:
+                out[c.name] = _combine(c.aggregate or "sum", series)
+        return out
+
+    def across(self, rows: list[dict[str, object]]) -> dict[str, object]:
+        """Total across units: sum and last add up, average takes the mean."""
+        return {
+            c.name: _combine(
+                "average" if c.aggregate == "average" else "sum", [r.get(c.name) for r in rows]
+            )
+            for c in self.indicators
+        }
+
+    def grid(self, sheet_name: str) -> SheetGrid | None:
+        """The 汇总 sheet, or None when there is nothing to roll up."""
+        if not self.cells or not self.indicators:
+            return None
+        lang = self.lang
+        values = self.values()
+        periods = sorted({p for _, p in values})
+        groups = sorted({g for g, _ in values})
+        header = [
+            tr("bundle.col.unit", lang),
+            tr("bundle.col.unit_name", lang),
+            tr("bundle.col.period", lang),
+        ] + [c.label for c in self.indicators]
+        rows: list[list] = []
+        totals: set[int] = set()
+        for period in periods:
+            parts = [values[(g, period)] for g in groups if (g, period) in values]
+            for g in groups:
+                if (g, period) in values:
+                    rows.append([g, self.names[g], period, *self._cells(values[g, period])])
+            totals.add(len(rows))
+            rows.append(
+                ["", tr("bundle.rollup.total", lang), period, *self._cells(self.across(parts))]
+            )
+        span = f"{periods[0]}~{periods[-1]}" if len(periods) > 1 else periods[0]
+        per_unit = []
+        first_span = len(rows)
+        for g in groups:
+            series = {p: values[(g, p)] for p in periods if (g, p) in values}
+            v = self.over_time(series)
+            per_unit.append(v)
+            rows.append([g, self.names[g], span, *self._cells(v)])
+        totals.add(len(rows))
+        rows.append(
+            ["", tr("bundle.rollup.total", lang), span, *self._cells(self.across(per_unit))]
+        )
+        chart = {
+            "title": tr("bundle.rollup.chart", lang, title=self.spec.title, span=span),
+            "first": first_span,
+            "last": first_span + len(groups) - 1,
+            "category_col": 1,
+            "value_cols": [3 + i for i in range(min(3, len(self.indicators)))],
+        }
+        return SheetGrid(
+            sheet_name,
+            tr("bundle.rollup.title", lang, title=self.spec.title),
+            header,
+            rows,
+            totals,
+            chart,
+            widths=[14, 20, 16] + [max(10, min(30, len(c.label) * 1.6)) for c in self.indicators],
+        )
+
+    def _cells(self, values: dict[str, object]) -> list:
+        return [values.get(c.name) for c in self.indicators]
+
+
+class SurveyCount:
+    """Respondents by unit for a survey form (its 汇总 sheet)."""
+
+    def __init__(self, spec: TableSpec, group: Group, lang: str | None) -> None:
+        self.spec = spec
+        self.group = group
+        self.lang = lang
+        self.counts: dict[str, int] = defaultdict(int)
+        self.names: dict[str, str] = {}
+
+    def add(self, row: dict) -> None:
+        code, name = self.group(row.get("_unit"))
+        self.names[code] = name
+        self.counts[code] += 1
+
+    def grid(self, sheet_name: str) -> SheetGrid | None:
+        if not self.counts:
+            return None
+        lang = self.lang
+        rows = [[g, self.names[g], self.counts[g]] for g in sorted(self.counts)]
+        n = len(rows)
+        rows.append(["", tr("bundle.rollup.total", lang), sum(self.counts.values())])
+        return SheetGrid(
+            sheet_name,
+            tr("bundle.rollup.title", lang, title=self.spec.title),
+            [
+                tr("bundle.col.unit", lang),
+                tr("bundle.col.unit_name", lang),
+                tr("bundle.rollup.respondents", lang),
+            ],
+            rows,
+            {n},
+            {
+                "title": tr("bundle.rollup.respondents", lang),
+                "first": 0,
+                "last": n - 1,
+                "category_col": 1,
+                "value_cols": [2],
+            },
+            widths=[14, 24, 12],
+        )
+
+
+class Completeness:
+    """Who reported what, per report form and period: data, a nil report, or nothing."""
+
+    def __init__(self, expected: list[tuple[str, str]], group: Group, lang: str | None) -> None:
+        self.expected = expected  # (code, name) of the unit itself and its direct subordinates
+        self.group = group
+        self.lang = lang
+        self.seen: dict[tuple[str, str, str], str] = {}  # (form, group, period) -> data|nil
+        self.titles: dict[str, str] = {}
+        self.periods: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, form_id: str, title: str, row: dict) -> None:
+        period = row.get("_period")
+        if not period:
+            return
+        code, _ = self.group(row.get("_unit"))
+        self.titles[form_id] = title
+        self.periods[form_id].add(period)
+        key = (form_id, code, period)
+        state = "nil" if row.get("_status") == "nil" else "data"
+        if self.seen.get(key) != "data":
+            self.seen[key] = state
+
+    def status(self, form_id: str, unit: str, period: str) -> str:
+        """``data``, ``nil`` or ``missing``."""
+        return self.seen.get((form_id, unit, period), "missing")
+
+    def grid(self, sheet_name: str) -> SheetGrid | None:
+        if not self.titles:
+            return None
+        lang = self.lang
+        all_periods = sorted({p for ps in self.periods.values() for p in ps}, key=_period_key)
+        header = [
+            tr("bundle.col.form", lang),
+            tr("bundle.col.unit", lang),
+            tr("bundle.col.unit_name", lang),
+            *all_periods,
+        ]
+        rows = []
+        expected = list(self.expected)
+        extra = sorted({g for (_, g, _) in self.seen} - {c for c, _ in expected})
+        names = dict(expected)
+        for form_id in sorted(self.titles):
+            for code in [c for c, _ in expected] + extra:
+                row = [self.titles[form_id], code, names.get(code, code)]
+                for p in all_periods:
+                    if p not in self.periods[form_id]:
+                        row.append("")
+                    else:
+                        row.append(tr(f"bundle.completeness.{self.status(form_id, code, p)}", lang))
+                rows.append(row)
+        return SheetGrid(
+            sheet_name,
+            tr("bundle.completeness.title", lang),
+            header,
+            rows,
+            widths=[24, 14, 20] + [10] * len(all_periods),
+        )
+
+
+def _period_key(p: str) -> tuple:
+    try:
+        kind = P.period_type(p)
+    except Exception:  # odd periods sort last
+        return (1, p)
+    return (0, kind, p)

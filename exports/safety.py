@@ -1,0 +1,167 @@
+"""The gate every bundle file passes before any parser sees it.
+
+Checks, in order, each failing with a located :class:`BundleError` that says what to do:
+the file exists and is a regular file; its first bytes (zip, OLE2 = encrypted workbook or legacy
+.xls, anything else); the zip's central directory (readable, entry count, odd or duplicate names,
+declared sizes and compression ratio against budgets); then every XML entry is inflated as a
+stream (never more than its declared size) and scanned for a DOCTYPE (entity bombs, external
+entities) and, in worksheets, for formula cells. calamine itself refuses DTD entities, but we do
+not rely on that.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exports.format import (
+    MAX_COLS,
+    MAX_DENSE_CELLS,
+    MAX_RATIO,
+    MAX_ROWS,
+    MAX_TOTAL_UNCOMPRESSED,
+    MAX_ZIP_ENTRIES,
+)
+from i18n.errors import BundleError, Location
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+SCAN_CHUNK = 1 << 20
+_SMALL = 1 << 16  # below this a high compression ratio cannot hurt
+
+
+@dataclass
+class GateResult:
+    """What the gate learnt: the zip's entries and the worksheets holding formula cells."""
+
+    entries: list[str] = field(default_factory=list)
+    formula_parts: list[str] = field(default_factory=list)
+    dims: dict[str, tuple[int, int]] = field(default_factory=dict)  # part -> (rows, columns)
+
+
+_ROW_REF = re.compile(rb"<row [^>]*?\br=\"(\d{1,9})\"")
+_CELL_REF = re.compile(rb"<c r=\"([A-Z]{1,5})\d")
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _fail(path: Path, code: str, fix: str, **params: object) -> BundleError:
+    return BundleError(code, location=Location(file=str(path)), fix=fix, **params)
+
+
+def sniff(path: Path) -> None:
+    """Refuse anything that is not a readable zip before opening it as one."""
+    if not path.exists():
+        raise _fail(path, "bundle.file.missing", "bundle.fix.choose_file", path=str(path))
+    if not path.is_file():
+        raise _fail(path, "bundle.file.not_file", "bundle.fix.choose_file", path=str(path))
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if head.startswith(OLE_MAGIC):
+            fh.seek(0)
+            # An encrypted .xlsx is an OLE compound file holding an "EncryptedPackage" stream;
+            # stream names are UTF-16 in the directory sectors, so a bounded scan finds it.
+            blob = fh.read(8 * 1024 * 1024)
+            if "EncryptedPackage".encode("utf-16-le") in blob:
+                raise _fail(path, "bundle.file.encrypted", "bundle.fix.decrypt")
+            raise _fail(path, "bundle.file.legacy_xls", "bundle.fix.save_xlsx")
+    if not head:
+        raise _fail(path, "bundle.file.empty", "bundle.fix.resend")
+    if not head.startswith(ZIP_MAGIC):
+        raise _fail(path, "bundle.file.not_xlsx", "bundle.fix.choose_file")
+
+
+def check_zip(path: Path) -> GateResult:
+    """Sniff, then check the zip's directory and stream-scan its XML. Returns what it found."""
+    sniff(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise _fail(path, "bundle.file.truncated", "bundle.fix.resend") from None
+    result = GateResult()
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise _fail(path, "bundle.zip.too_many", "bundle.fix.resend", count=len(infos))
+        seen: set[str] = set()
+        total = 0
+        for info in infos:
+            name = info.filename
+            low = name.lower()
+            if low in seen or name.startswith(("/", "\\")) or ".." in name.split("/"):
+                raise _fail(path, "bundle.zip.bad_name", "bundle.fix.resend", name=name)
+            seen.add(low)
+            if info.flag_bits & 0x1:
+                raise _fail(path, "bundle.file.encrypted", "bundle.fix.decrypt")
+            total += info.file_size
+            if total > MAX_TOTAL_UNCOMPRESSED or (
+                info.file_size > _SMALL and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+            ):
+                raise _fail(path, "bundle.zip.bomb", "bundle.fix.resend", name=name)
+            result.entries.append(name)
+        if "xl/workbook.xml" not in seen:
+            raise _fail(path, "bundle.file.not_xlsx", "bundle.fix.choose_file")
+        for info in infos:
+            if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                _scan(zf, info, path, result)
+    return result
+
+
+def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateResult) -> None:
+    is_sheet = info.filename.startswith("xl/worksheets/")
+    scan_formula = is_sheet
+    tail = b""
+    read = 0
+    max_row = max_col = rows_seen = 0
+    try:
+        with zf.open(info) as fh:
+            while True:
+                chunk = fh.read(SCAN_CHUNK)
+                if not chunk:
+                    break
+                read += len(chunk)
+                if read > info.file_size:  # zipfile stops at the declared size; belt and braces
+                    raise _fail(path, "bundle.zip.bomb", "bundle.fix.resend", name=info.filename)
+                window = tail + chunk
+                if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                    raise _fail(path, "bundle.xml.doctype", "bundle.fix.resend", name=info.filename)
+                if scan_formula and (b"<f>" in window or b"<f " in window or b"<f/>" in window):
+                    result.formula_parts.append(info.filename)
+                    scan_formula = False
+                if is_sheet:
+                    # Bound the sheet by its cell references, never by <dimension>: calamine
+                    # allocates the dense rectangle, so a stray far cell must be refused first.
+                    rows_seen += (
+                        window.count(b"<row ") + window.count(b"<row>") - tail.count(b"<row")
+                    )
+                    for m in _ROW_REF.finditer(window):
+                        max_row = max(max_row, int(m.group(1)))
+                    for m in _CELL_REF.finditer(window):
+                        max_col = max(max_col, _col_number(m.group(1)))
+                    rows = max(max_row, rows_seen)
+                    if rows > MAX_ROWS or max_col > MAX_COLS:
+                        raise _fail(
+                            path,
+                            "bundle.xml.beyond_limits",
+                            "bundle.fix.resend",
+                            name=info.filename,
+                        )
+                    if rows * max(max_col, 1) > MAX_DENSE_CELLS:
+                        raise _fail(
+                            path, "bundle.xml.too_big", "bundle.fix.split", name=info.filename
+                        )
+                tail = chunk[-16:]
+        if is_sheet:
+            result.dims[info.filename] = (max(max_row, rows_seen), max_col)
+    except BundleError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
+        raise _fail(path, "bundle.file.truncated", "bundle.fix.resend") from None

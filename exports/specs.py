@@ -1,0 +1,198 @@
+"""From forms to bundle tables: which columns, in which order, of which kind, with which header."""
+
+from __future__ import annotations
+
+import math
+
+from exports import cells
+from exports.format import (
+    FLOAT,
+    INT,
+    REPEAT_SYSTEM_COLUMNS,
+    TEXT,
+    TOMBSTONE_COLUMNS,
+    TOMBSTONE_TABLE,
+)
+from exports.model import Column, TableSpec
+from forms.model import Form, Question
+from i18n import tr
+from i18n.errors import BundleError, Location
+
+_HIDDEN_SYSTEM = {"_uuid", "_created", "_form_version", "_parent_uuid"}
+_SYSTEM_KINDS = {
+    "_uuid": TEXT,
+    "_unit": TEXT,
+    "_period": TEXT,
+    "_status": TEXT,
+    "_form_version": TEXT,
+    "_created": TEXT,
+    "_modified": TEXT,
+    "_author": TEXT,
+    "_explanations": TEXT,
+    "_parent_uuid": TEXT,
+    "_index": INT,
+    "_form": TEXT,
+    "~unit_name": TEXT,
+}
+_HEAD = ("_unit", "~unit_name", "_period")
+_TAIL = ("_status", "_explanations", "_author", "_modified", "_created", "_form_version", "_uuid")
+
+
+def question_kind(q: Question) -> str:
+    """The value kind of a question's answers (see forms/model.py)."""
+    if q.type == "integer":
+        return INT
+    if q.type == "decimal":
+        return FLOAT
+    if q.type == "range":
+        try:
+            step = float(q.parameters.get("step", "1") or 1)
+            start = float(q.parameters.get("start", "0") or 0)
+        except ValueError:
+            return FLOAT
+        return INT if step.is_integer() and start.is_integer() else FLOAT
+    return TEXT
+
+
+def system_column(name: str, lang: str | None) -> Column:
+    return Column(
+        name,
+        _SYSTEM_KINDS[name],
+        tr(f"bundle.col.{name.lstrip('_~')}", lang),
+        hidden=name in _HIDDEN_SYSTEM,
+        width=24 if name in {"~unit_name", "_explanations"} else 12,
+    )
+
+
+def question_column(q: Question, form: Form, lang: str | None) -> Column:
+    label = q.label(lang)
+    unit = q.unit(lang)
+    if unit:
+        label = f"{label}（{unit}）" if (lang or "zh_CN").startswith("zh") else f"{label} ({unit})"
+    aggregate = q.aggregate
+    kind = question_kind(q)
+    if aggregate is None and form.kind == "report" and kind in (INT, FLOAT):
+        aggregate = "sum"
+    width = min(40, max(10, len(label) * 1.6 + 2))
+    return Column(q.name, kind, label, aggregate=aggregate, width=width)
+
+
+def form_specs(
+    form: Form, *, include_sensitive: bool, lang: str | None
+) -> tuple[list[TableSpec], list[str]]:
+    """The tables of ``form`` (main, then one per repeat) and the sensitive questions left out."""
+    omitted = [q.name for q in form.walk() if q.sensitive and q.stores_value]
+    skip = set() if include_sensitive else set(omitted)
+    title = form.title(lang)
+    questions = [question_column(q, form, lang) for q in form.fields() if q.name not in skip]
+    main_cols = [system_column(n, lang) for n in _HEAD]
+    main_cols += questions + [system_column(n, lang) for n in _TAIL]
+    specs = [TableSpec(form.form_id, form.form_id, None, title, main_cols, kind=form.kind)]
+    for rep in form.repeats():
+        cols = [system_column(n, lang) for n in ("_parent_uuid", "_index")]
+        cols += [
+            question_column(q, form, lang) for q in form.fields(rep.name) if q.name not in skip
+        ]
+        cols.append(system_column("_uuid", lang))
+        specs.append(
+            TableSpec(
+                f"{form.form_id}__{rep.name}",
+                form.form_id,
+                rep.name,
+                f"{title}-{rep.label(lang)}",
+                cols,
+                kind=form.kind,
+            )
+        )
+    return specs, omitted if not include_sensitive else []
+
+
+def tombstone_spec(lang: str | None) -> TableSpec:
+    cols = [system_column(n, lang) for n, _ in TOMBSTONE_COLUMNS]
+    return TableSpec(TOMBSTONE_TABLE, None, None, TOMBSTONE_TABLE, cols)
+
+
+def merge_columns(specs: list[TableSpec]) -> TableSpec:
+    """One spec for the same table across form versions: columns of the first (newest), then
+    any others in order of appearance; repeat system columns keep their place."""
+    first = specs[0]
+    cols = list(first.columns)
+    names = {c.name for c in cols}
+    tail_at = next((i for i, c in enumerate(cols) if c.name == "_status"), len(cols))
+    extra = []
+    for spec in specs[1:]:
+        for c in spec.columns:
+            if c.name not in names:
+                names.add(c.name)
+                extra.append(c)
+    cols[tail_at:tail_at] = extra
+    return TableSpec(first.table, first.form_id, first.repeat, first.title, cols, first.kind)
+
+
+_REPEAT_KEYS = {n for n, _ in REPEAT_SYSTEM_COLUMNS}
+
+
+class Normaliser:
+    """Turns store rows into carried rows (typed, non-empty, checked) and sheet tuples."""
+
+    def __init__(self, spec: TableSpec, file: str | None = None) -> None:
+        self.spec = spec
+        self.file = file
+        self.carried = [(c.name, c.kind) for c in spec.columns if not c.derived]
+        self.names = spec.names()
+
+    def carry(self, row: dict) -> dict:
+        """The values of ``row`` the bundle carries, converted to their column's kind."""
+        out = {}
+        for name, kind in self.carried:
+            v = row.get(name)
+            if v is None or v == "":
+                continue
+            if kind == TEXT:
+                if type(v) is not str:
+                    v = str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v))
+                if cells.too_long(v):
+                    raise self._error("bundle.export.too_long", row, name, length=len(v))
+            elif kind == INT:
+                if isinstance(v, float) and v.is_integer():
+                    v = int(v)
+                elif isinstance(v, str):
+                    try:
+                        v = int(v)
+                    except ValueError:
+                        raise self._error("bundle.export.bad_number", row, name, value=v) from None
+                elif not isinstance(v, int):
+                    raise self._error("bundle.export.bad_number", row, name, value=v)
+            else:
+                if isinstance(v, str):
+                    try:
+                        v = float(v)
+                    except ValueError:
+                        raise self._error("bundle.export.bad_number", row, name, value=v) from None
+                v = float(v)
+                if not math.isfinite(v):
+                    raise self._error("bundle.export.bad_number", row, name, value=v)
+            out[name] = v
+        return out
+
+    def _error(self, code: str, row: dict, name: str, **params: object) -> BundleError:
+        return BundleError(
+            code,
+            location=Location(file=self.file, sheet=self.spec.title, field=name),
+            fix="bundle.fix.edit_record",
+            uuid=row.get("_uuid", ""),
+            **params,
+        )
+
+    def sheet_row(self, carried: dict, unit_name) -> tuple:
+        """Values in column order for the sheet; big integers as text, derived names filled."""
+        out = []
+        for name in self.names:
+            if name == "~unit_name":
+                out.append(unit_name(carried.get("_unit")))
+                continue
+            v = carried.get(name)
+            if type(v) is int and cells.needs_text(v):
+                v = str(v)
+            out.append(v)
+        return tuple(out)

@@ -1,0 +1,288 @@
+"""Writing a bundle workbook: human sheets through xlsxwriter, bulk rows streamed (xlsx_stream).
+
+The file appears only when complete: everything is written to temporary files in the target
+folder, flushed to disk and moved into place with ``os.replace``; on any error (or cancel) the
+temporary files are removed and an existing file at ``out`` is left untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import xlsxwriter
+
+from exports import xlsx_stream
+from exports.canonical import manifest_digest
+from exports.format import FORMS_SHEET, MANIFEST_CHUNK, MANIFEST_SHEET, TOMBSTONE_TABLE
+from exports.model import SheetGrid, TableData
+from i18n import tr
+from i18n.errors import BundleError, Location
+from kexie.tasks import NULL_TASK, TaskState
+
+ENGINES = ("stream", "xlsxwriter")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\']")
+
+
+class SheetNames:
+    """Excel-valid, unique (case-insensitively) sheet names of at most 31 characters."""
+
+    def __init__(self, reserved: tuple[str, ...] = (MANIFEST_SHEET, FORMS_SHEET, TOMBSTONE_TABLE)):
+        self.used = {r.lower() for r in reserved}
+
+    def take(self, wanted: str) -> str:
+        base = _BAD_SHEET_CHARS.sub("_", wanted).strip() or "Sheet"
+        if base.startswith("_"):  # "_" names are the machine's
+            base = "-" + base[1:]
+        name, n = base[:31], 2
+        while name.lower() in self.used:
+            suffix = f"({n})"
+            name, n = base[: 31 - len(suffix)] + suffix, n + 1
+        self.used.add(name.lower())
+        return name
+
+
+def _manifest_rows(manifest: dict) -> list[list[str]]:
+    rows = []
+    for key, value in manifest.items():
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        rows.append(
+            [key] + [text[i : i + MANIFEST_CHUNK] for i in range(0, len(text), MANIFEST_CHUNK)]
+            or [key, ""]
+        )
+    return rows
+
+
+def write_bundle(
+    out: Path,
+    *,
+    manifest: dict,
+    cover: list[tuple[str, str]],
+    form_counts: list[tuple[str, str, int]],
+    tables: list[TableData],
+    grids: list[SheetGrid],
+    form_blobs: dict[tuple[str, str], bytes],
+    lang: str | None,
+    engine: str = "stream",
+    task: TaskState = NULL_TASK,
+) -> None:
+    """Write the bundle at ``out`` atomically. ``manifest`` gets each table's sheet name and the
+    ``manifest_sha256`` before it is written."""
+    out = Path(out)
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise BundleError(
+            "bundle.write.no_folder", location=Location(file=str(out)), folder=str(folder)
+        )
+    names = SheetNames()
+    cover_name = names.take(tr("bundle.sheet.cover", lang))
+    data_sheets = {}
+    for t in tables:
+        if t.spec.table == TOMBSTONE_TABLE:
+            t.spec.sheet = TOMBSTONE_TABLE
+        else:
+            t.spec.sheet = names.take(t.spec.title)
+        data_sheets[t.spec.table] = t.spec.sheet
+        manifest["tables"][t.spec.table]["sheet"] = t.spec.sheet
+    for g in grids:
+        g.name = names.take(g.name)
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+
+    tmp_paths: list[str] = []
+    try:
+        fd, base = tempfile.mkstemp(dir=folder, prefix=".kexie-", suffix=".base.tmp")
+        os.close(fd)
+        tmp_paths.append(base)
+        fd, final = tempfile.mkstemp(dir=folder, prefix=".kexie-", suffix=".xlsx.tmp")
+        os.close(fd)
+        tmp_paths.append(final)
+        fills = _build(
+            base,
+            manifest,
+            cover_name,
+            cover,
+            form_counts,
+            tables,
+            grids,
+            form_blobs,
+            lang,
+            engine,
+            task,
+        )
+        task.check()
+        with open(final, "wb") as fh:
+            if engine == "stream":
+                xlsx_stream.splice(base, fh, fills)
+            else:
+                with open(base, "rb") as src:
+                    fh.write(src.read())
+            fh.flush()
+            os.fsync(fh.fileno())
+        task.check()
+        os.replace(final, out)
+        tmp_paths.remove(final)
+    except OSError as exc:
+        raise BundleError(
+            "bundle.write.failed", location=Location(file=str(out)), error=exc.strerror or str(exc)
+        ) from None
+    finally:
+        for p in tmp_paths:
+            with contextlib.suppress(OSError):
+                os.unlink(p)
+
+
+def _build(
+    base, manifest, cover_name, cover, form_counts, tables, grids, form_blobs, lang, engine, task
+):
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+        "constant_memory": engine == "xlsxwriter",
+    }
+    wb = xlsxwriter.Workbook(base, options)
+    wb.set_properties({"title": tr("bundle.title", lang), "comments": "kexie-bundle"})
+    head = wb.add_format(
+        {"bold": True, "text_wrap": True, "valign": "top", "border": 1, "bg_color": "#DDEBF7"}
+    )
+    bold = wb.add_format({"bold": True})
+    title_fmt = wb.add_format({"bold": True, "font_size": 16})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+
+    cover_ws = wb.add_worksheet(cover_name)
+    data_ws = {}
+    for t in tables:
+        data_ws[t.spec.table] = wb.add_worksheet(t.spec.sheet)
+    grid_ws = [wb.add_worksheet(g.name) for g in grids]
+    man_ws = wb.add_worksheet(MANIFEST_SHEET)
+    forms_ws = wb.add_worksheet(FORMS_SHEET)
+
+    # Cover (rows in order: constant_memory writes row by row).
+    cover_ws.set_column(0, 0, 22)
+    cover_ws.set_column(1, 1, 50)
+    cover_ws.set_column(2, 2, 12)
+    cover_ws.write_string(0, 0, tr("bundle.title", lang), title_fmt)
+    r = 2
+    for label, value in cover:
+        cover_ws.write_string(r, 0, label, bold)
+        cover_ws.write_string(r, 1, str(value), wrap)
+        r += 1
+    r += 1
+    cover_ws.write_string(r, 0, tr("bundle.cover.form", lang), head)
+    cover_ws.write_string(r, 1, tr("bundle.cover.version", lang), head)
+    cover_ws.write_string(r, 2, tr("bundle.cover.records", lang), head)
+    for title, version, count in form_counts:
+        r += 1
+        cover_ws.write_string(r, 0, title)
+        cover_ws.write_string(r, 1, version)
+        cover_ws.write_number(r, 2, count)
+    cover_ws.set_paper(9)
+    cover_ws.set_landscape()
+    cover_ws.activate()
+
+    fills = {}
+    for i, t in enumerate(tables):
+        ws = data_ws[t.spec.table]
+        cols = t.spec.columns
+        ncols = len(cols)
+        for c, col in enumerate(cols):
+            ws.set_column(c, c, col.width, None, {"hidden": col.hidden})
+            ws.write_string(0, c, col.label or col.name, head)
+        ws.set_row(0, 32)
+        ws.freeze_panes(1, 0)
+        if ncols:
+            ws.autofilter(0, 0, max(t.count, 1), ncols - 1)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.repeat_rows(0)
+        ws.fit_to_pages(1, 0)
+        ws.set_header(f'&C&"Bold"{t.spec.title.replace("&", "&&")}')
+        ws.set_footer("&C&P / &N")
+        if t.spec.table == TOMBSTONE_TABLE:
+            ws.hide()
+        if engine == "stream":
+            fills[f"xl/worksheets/sheet{ws.index + 1}.xml"] = (t.count, ncols, t.rows)
+        else:
+            _write_rows(ws, t.rows(), task)
+        task.report(0.5 * (i + 1) / max(len(tables), 1), tr("bundle.progress.writing", lang))
+
+    for g, ws in zip(grids, grid_ws, strict=True):
+        _write_grid(wb, ws, g, head, bold, title_fmt)
+
+    for r, row in enumerate(_manifest_rows(manifest)):
+        for c, text in enumerate(row):
+            ws_write = man_ws.write_string
+            ws_write(r, c, text)
+    man_ws.hide()
+    r = 0
+    forms_ws.write_row(0, 0, ["form_id", "version", "part", "xlsx_base64"])
+    for (form_id, version), blob in sorted(form_blobs.items()):
+        text = base64.b64encode(blob).decode("ascii")
+        for part, start in enumerate(range(0, len(text), MANIFEST_CHUNK)):
+            r += 1
+            forms_ws.write_string(r, 0, form_id)
+            forms_ws.write_string(r, 1, version)
+            forms_ws.write_number(r, 2, part)
+            forms_ws.write_string(r, 3, text[start : start + MANIFEST_CHUNK])
+    forms_ws.hide()
+    wb.close()
+    return fills
+
+
+def _write_rows(ws, rows, task: TaskState) -> None:
+    """The mature path: every cell through xlsxwriter with an explicit type."""
+    write_string, write_number = ws.write_string, ws.write_number
+    for r, values in enumerate(rows, start=1):
+        for c, v in enumerate(values):
+            if v is None or v == "":
+                continue
+            if type(v) is str:
+                write_string(r, c, v)
+            elif type(v) in (int, float):
+                write_number(r, c, v)
+            else:
+                write_string(r, c, str(v))
+        if r % 500 == 0:
+            task.check()
+
+
+def _write_grid(wb, ws, g: SheetGrid, head, bold, title_fmt) -> None:
+    ws.write_string(0, 0, g.title, title_fmt)
+    for c, text in enumerate(g.header):
+        ws.write_string(2, c, str(text), head)
+    for c, w in enumerate(g.widths):
+        ws.set_column(c, c, w)
+    for i, row in enumerate(g.rows):
+        fmt = bold if i in g.total_rows else None
+        for c, v in enumerate(row):
+            if v is None or v == "":
+                continue
+            if isinstance(v, str):
+                ws.write_string(3 + i, c, v, fmt)
+            else:
+                ws.write_number(3 + i, c, v, fmt)
+    ws.freeze_panes(3, 0)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.repeat_rows(2)
+    ws.fit_to_pages(1, 0)
+    if g.chart and g.chart["last"] >= g.chart["first"]:
+        chart = wb.add_chart({"type": "column"})
+        first, last = 3 + g.chart["first"], 3 + g.chart["last"]
+        cat = g.chart["category_col"]
+        for col in g.chart["value_cols"]:
+            chart.add_series(
+                {
+                    "name": [ws.name, 2, col],
+                    "categories": [ws.name, first, cat, last, cat],
+                    "values": [ws.name, first, col, last, col],
+                }
+            )
+        chart.set_title({"name": g.chart["title"]})
+        chart.set_size({"width": 720, "height": 360})
+        ws.insert_chart(3 + len(g.rows) + 2, 1, chart)
