@@ -17,6 +17,7 @@ Conventions used throughout (see docs/forms.md):
 from __future__ import annotations
 
 import io
+import re
 import sys
 import zipfile
 from dataclasses import dataclass, field
@@ -1909,7 +1910,12 @@ def _normalise_zip(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
-            dst.writestr(fixed, src.read(info.filename))
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" with now()
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z", content
+                )
+            dst.writestr(fixed, content)
     return out.getvalue()
 
 
