@@ -1,0 +1,480 @@
+"""Compile a syntax tree once into a Python closure ``fn(ctx) -> value``.
+
+References are resolved at compile time against the form (``${name}``, ``.``, ``..``, ``../x``,
+``/data/group/x``) so evaluation is a chain of plain function calls; the set of fields an
+expression reads (``refs``) feeds the engine's dependency graph.
+
+The evaluation context (``ctx``) is supplied by the engine; it answers ``nodes(name)`` (the node
+set of a field as seen from the current repeat instance), ``position()``, ``instance(id)``,
+``choice_label(field, value)``, ``indexed(name, pairs)``, ``today()``, ``now()`` and
+``current`` (the field being evaluated), and carries ``item``/``item_pos``/``item_size`` while a
+predicate or choice filter looks at one choice.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from forms.expr import ast
+from forms.expr.functions import DEGRADED, FUNCTIONS, SPECIAL, VENDOR
+from forms.expr.parser import parse
+from forms.expr.values import NAN, NodeSet, compare, equals, to_bool, to_num, to_str, unpack
+from i18n.errors import ExpressionError
+
+Fn = Callable[[object], object]
+
+
+@dataclass
+class Scope:
+    """What the compiler knows of the form around one expression.
+
+    ``names`` is None for free-standing expressions (tests, the CLI calculator): then every
+    ``${name}`` is accepted. ``parent`` maps a question/group name to its enclosing group.
+    """
+
+    names: set[str] | frozenset[str] | None = None
+    parent: dict[str, str | None] = field(default_factory=dict)
+    lists: set[str] | frozenset[str] | None = None  # choice lists usable with instance()
+    list_of: dict[str, str] = field(default_factory=dict)  # select question -> its list
+    child_of: dict[tuple[str | None, str], str] = field(
+        default_factory=dict
+    )  # (group, name) -> field
+    current: str | None = None
+    item_mode: bool = False  # bare names refer to a choice's columns (choice_filter)
+
+
+@dataclass
+class Compiled:
+    """An expression ready to run, with what it reads and what it could not support."""
+
+    text: str
+    fn: Fn
+    refs: frozenset[str]
+    uses_time: bool = False
+    vendor: tuple[str, ...] = ()  # tier-3 functions: the expression is refused (evaluates to "")
+    degraded: tuple[str, ...] = ()  # tier-2 functions that only approximate offline
+    unknown_paths: tuple[str, ...] = ()  # absolute/relative paths naming no field
+
+    def __call__(self, ctx: object) -> object:
+        return self.fn(ctx)
+
+
+def _const(value: object) -> Fn:
+    return lambda ctx: value
+
+
+class _Compiler:
+    def __init__(self, text: str, scope: Scope) -> None:
+        self.text = text
+        self.scope = scope
+        self.refs: set[str] = set()
+        self.uses_time = False
+        self.vendor: list[str] = []
+        self.degraded: list[str] = []
+        self.unknown_paths: list[str] = []
+
+    def error(self, code: str, node: ast.Node, **params: object) -> ExpressionError:
+        pos = node.pos
+        near = self.text[pos : pos + 12]
+        return ExpressionError(code, expr=self.text, pos=pos + 1, near=near, **params)
+
+    # -- dispatch --------------------------------------------------------------------------
+    def compile(self, node: ast.Node, item: bool) -> Fn:
+        if isinstance(node, ast.Literal):
+            return _const(node.value)
+        if isinstance(node, ast.Number):
+            return _const(node.value)
+        if isinstance(node, ast.Ref):
+            return self.ref(node)
+        if isinstance(node, ast.Binary):
+            return self.binary(node, item)
+        if isinstance(node, ast.Negate):
+            inner = self.compile(node.operand, item)
+            return lambda ctx: -to_num(inner(ctx))
+        if isinstance(node, ast.Call):
+            return self.call(node, item)
+        if isinstance(node, ast.Path):
+            return self.path(node, item)
+        if isinstance(node, ast.Filter):
+            base = self.compile(node.primary, item)
+            preds = [self.compile(p, True) for p in node.predicates]
+            return lambda ctx: _filter(ctx, _as_nodes(base(ctx)), preds)
+        raise self.error("forms.expr.unexpected", node, token="?")
+
+    def ref(self, node: ast.Ref) -> Fn:
+        name = node.name
+        names = self.scope.names
+        if names is not None and name not in names:
+            close = difflib.get_close_matches(name, list(names), n=1)
+            if close:
+                raise self.error(
+                    "forms.expr.unknown_ref_suggest", node, name=name, suggestion=close[0]
+                )
+            raise self.error("forms.expr.unknown_ref", node, name=name)
+        self.refs.add(name)
+        return lambda ctx: ctx.nodes(name)
+
+    def binary(self, node: ast.Binary, item: bool) -> Fn:
+        left = self.compile(node.left, item)
+        right = self.compile(node.right, item)
+        op = node.op
+        if op == "or":
+            return lambda ctx: to_bool(left(ctx)) or to_bool(right(ctx))
+        if op == "and":
+            return lambda ctx: to_bool(left(ctx)) and to_bool(right(ctx))
+        if op == "=":
+            return lambda ctx: equals(left(ctx), right(ctx))
+        if op == "!=":
+            return lambda ctx: not equals(left(ctx), right(ctx))
+        if op in ("<", "<=", ">", ">="):
+            return lambda ctx: compare(op, left(ctx), right(ctx))
+        if op == "+":
+            return lambda ctx: to_num(left(ctx)) + to_num(right(ctx))
+        if op == "-":
+            return lambda ctx: to_num(left(ctx)) - to_num(right(ctx))
+        if op == "*":
+            return lambda ctx: _mul(to_num(left(ctx)), to_num(right(ctx)))
+        if op == "div":
+            return lambda ctx: _div(to_num(left(ctx)), to_num(right(ctx)))
+        if op == "mod":
+            return lambda ctx: _mod(to_num(left(ctx)), to_num(right(ctx)))
+        if op == "|":
+            return lambda ctx: NodeSet(_as_nodes(left(ctx)) + _as_nodes(right(ctx)))
+        raise self.error("forms.expr.unexpected", node, token=op)
+
+    # -- functions -------------------------------------------------------------------------
+    def call(self, node: ast.Call, item: bool) -> Fn:
+        name = node.name
+        argc = len(node.args)
+        if name in VENDOR or name.startswith("cht:"):
+            self.vendor.append(name)
+            return _const("")
+        if name in FUNCTIONS:
+            fn, lo, hi = FUNCTIONS[name]
+        elif name in SPECIAL:
+            fn = None
+            lo, hi = SPECIAL[name]
+        else:
+            known = sorted(set(FUNCTIONS) | set(SPECIAL))
+            close = difflib.get_close_matches(name, known, n=1)
+            if close:
+                raise self.error(
+                    "forms.expr.unknown_function_suggest", node, name=name, suggestion=close[0]
+                )
+            raise self.error("forms.expr.unknown_function", node, name=name)
+        if argc < lo or (hi is not None and argc > hi):
+            expected = str(lo) if lo == hi else (f"{lo}+" if hi is None else f"{lo}-{hi}")
+            raise self.error("forms.expr.arity", node, name=name, expected=expected, got=argc)
+        if name in DEGRADED:
+            self.degraded.append(name)
+        if fn is not None:
+            args = [self.compile(a, item) for a in node.args]
+            if name == "position" and not args:
+                return lambda ctx: float(ctx.item_pos) if ctx.item is not None else ctx.position()
+            return _apply(fn, args)
+        return self.special(node, item)
+
+    def special(self, node: ast.Call, item: bool) -> Fn:
+        name = node.name
+        args = node.args
+        if name == "if":
+            c, a, b = (self.compile(x, item) for x in args)
+            return lambda ctx: a(ctx) if to_bool(c(ctx)) else b(ctx)
+        if name in ("today", "now"):
+            self.uses_time = True
+            return (lambda ctx: ctx.today()) if name == "today" else (lambda ctx: ctx.now())
+        if name == "position":
+            if not args:
+                return lambda ctx: float(ctx.item_pos) if ctx.item is not None else ctx.position()
+            arg = args[0]
+            if isinstance(arg, ast.Path) and arg.start is None and not arg.absolute:
+                return lambda ctx: ctx.position()
+            inner = self.compile(arg, item)
+            return lambda ctx: (inner(ctx), ctx.position())[1]
+        if name == "last":
+            return lambda ctx: float(ctx.item_size) if ctx.item is not None else 1.0
+        if name == "current":
+            cur = self.scope.current
+            if cur is None:
+                return lambda ctx: NodeSet()
+            self.refs.add(cur)
+            return lambda ctx: ctx.nodes(ctx.current)
+        if name == "once":
+            inner = self.compile(args[0], item)
+
+            def once(ctx: object) -> object:
+                existing = to_str(ctx.nodes(ctx.current)) if ctx.current else ""
+                return existing if existing != "" else inner(ctx)
+
+            return once
+        if name == "instance":
+            return self.instance(args[0])
+        if name == "jr:choice-name":
+            return self.choice_name(node, item)
+        if name == "indexed-repeat":
+            return self.indexed_repeat(node, item)
+        if name == "randomize":
+            inner = self.compile(args[0], item)
+            for extra in args[1:]:
+                self.compile(extra, item)
+            return inner
+        if name == "pulldata":
+            for a in args:
+                self.compile(a, item)
+            return _const("")
+        raise self.error("forms.expr.unknown_function", node, name=name)
+
+    def instance(self, arg: ast.Node) -> Fn:
+        if not isinstance(arg, ast.Literal):
+            raise self.error("forms.expr.instance_literal", arg)
+        list_id = arg.value
+        lists = self.scope.lists
+        if lists is not None and list_id not in lists:
+            self.unknown_paths.append(f"instance('{list_id}')")
+        return lambda ctx: ctx.instance(list_id)
+
+    def _field_of(self, node: ast.Node) -> str | None:
+        """The field named by a ``${name}``/path argument, or a string literal holding one."""
+        if isinstance(node, ast.Ref):
+            return node.name
+        if isinstance(node, ast.Literal):
+            text = node.value.strip()
+            if text.startswith("${") and text.endswith("}"):
+                return text[2:-1].strip()
+            return text.rstrip("/").split("/")[-1] or None
+        if isinstance(node, ast.Path) and node.steps:
+            if node.start is None:
+                target = self.resolve_form_path(node)
+                if target:
+                    return target
+            last = node.steps[-1]
+            return last.name if last.axis == "child" else self.scope.current
+        return None
+
+    def choice_name(self, node: ast.Call, item: bool) -> Fn:
+        value = self.compile(node.args[0], item)
+        target = self._field_of(node.args[1])
+        if target is None:
+            raise self.error("forms.expr.choice_name_field", node.args[1])
+        names = self.scope.names
+        if names is not None and target not in names:
+            raise self.error("forms.expr.unknown_ref", node.args[1], name=target)
+        return lambda ctx: ctx.choice_label(target, to_str(value(ctx)))
+
+    def indexed_repeat(self, node: ast.Call, item: bool) -> Fn:
+        args = node.args
+        if len(args) % 2 == 0:
+            raise self.error(
+                "forms.expr.arity", node, name="indexed-repeat", expected="3, 5, 7", got=len(args)
+            )
+        target = self._field_of(args[0])
+        if target is None:
+            raise self.error("forms.expr.choice_name_field", args[0])
+        self.compile(args[0], item)  # records the reference
+        pairs: list[tuple[str, Fn]] = []
+        for i in range(1, len(args), 2):
+            repeat = self._field_of(args[i])
+            if repeat is None:
+                raise self.error("forms.expr.choice_name_field", args[i])
+            self.compile(args[i], item)
+            pairs.append((repeat, self.compile(args[i + 1], item)))
+
+        def indexed(ctx: object) -> object:
+            chosen = []
+            for repeat, index in pairs:
+                i = to_num(index(ctx))
+                if i != i:
+                    return NodeSet()
+                chosen.append((repeat, int(i)))
+            return ctx.indexed(target, chosen)
+
+        return indexed
+
+    # -- paths -----------------------------------------------------------------------------
+    def resolve_form_path(self, node: ast.Path) -> str | None:
+        """The field a path without predicates names, resolved through the form structure."""
+        scope = self.scope
+        names = scope.names
+        if node.absolute:
+            child_names = [s.name for s in node.steps if s.axis == "child"]
+            for name in reversed(child_names[1:]):
+                if names is None or name in names:
+                    return name
+                return None
+            return None
+        here: str | None = scope.current
+        for step in node.steps:
+            if step.axis == "self":
+                continue
+            if step.axis == "parent":
+                here = scope.parent.get(here) if here is not None else None
+                if here is None and scope.names is None:
+                    return None
+                continue
+            if step.axis == "child" and step.name != "*":
+                inside = scope.child_of.get((here, step.name))
+                if inside is not None:
+                    here = inside
+                    continue
+                if names is None or step.name in names:
+                    here = step.name
+                    continue
+            return None
+        return here
+
+    def path(self, node: ast.Path, item: bool) -> Fn:
+        start = node.start
+        if start is not None:
+            if isinstance(start, ast.Call) and start.name == "instance" and not start.args[1:]:
+                doc = self.compile(start, item)
+                walk = self.steps(node.steps)
+                return lambda ctx: walk(ctx, _as_nodes(doc(ctx)))
+            if isinstance(start, ast.Call) and start.name == "current":
+                if any(s.predicates for s in node.steps):
+                    raise self.error("forms.expr.unsupported_path", node)
+                saved = self.scope.current
+                target = self.resolve_form_path(ast.Path(node.pos, False, node.steps))
+                self.scope.current = saved
+                return self._field_nodes(node, target)
+            base = self.compile(start, item)
+            walk = self.steps(node.steps)
+            return lambda ctx: walk(ctx, _as_nodes(base(ctx)))
+        if (item or self.scope.item_mode) and not node.absolute:
+            walk = self.steps(node.steps)
+            return lambda ctx: walk(ctx, [ctx.item] if ctx.item is not None else [])
+        if any(s.predicates for s in node.steps):
+            raise self.error("forms.expr.unsupported_path", node)
+        if not node.steps:  # "/" alone: the whole record
+            return _const(NodeSet([""]))
+        return self._field_nodes(node, self.resolve_form_path(node))
+
+    def _field_nodes(self, node: ast.Path, target: str | None) -> Fn:
+        if target is None:
+            # Only "." in a free-standing expression (no current field) lands here validly.
+            if node.steps and all(s.axis == "self" for s in node.steps):
+                return lambda ctx: ctx.nodes(ctx.current) if ctx.current else NodeSet()
+            self.unknown_paths.append(_path_text(node))
+            return _const(NodeSet())
+        self.refs.add(target)
+        return lambda ctx: ctx.nodes(target)
+
+    def steps(self, steps: tuple[ast.Step, ...]) -> Callable[[object, list], NodeSet]:
+        compiled = [(s.axis, s.name, [self.compile(p, True) for p in s.predicates]) for s in steps]
+
+        def walk(ctx: object, nodes: list) -> NodeSet:
+            for axis, name, preds in compiled:
+                out: list = []
+                if axis == "self" or axis == "descendant-or-self":
+                    out = list(nodes)
+                elif axis == "child":
+                    for n in nodes:
+                        if isinstance(n, dict):
+                            values = list(n.values()) if name == "*" else [n.get(name)]
+                            for v in values:
+                                if isinstance(v, list):
+                                    out.extend(v)
+                                elif v is not None:
+                                    out.append(v)
+                if preds:
+                    out = _filter(ctx, out, preds)
+                nodes = out
+            return NodeSet(nodes)
+
+        return walk
+
+
+def _path_text(node: ast.Path) -> str:
+    parts = []
+    for step in node.steps:
+        parts.append(
+            {"self": ".", "parent": ".."}.get(
+                step.axis, ("@" if step.axis == "attribute" else "") + step.name
+            )
+        )
+    return ("/" if node.absolute else "") + "/".join(parts)
+
+
+def _as_nodes(value: object) -> list:
+    if isinstance(value, NodeSet):
+        return list(value)
+    if isinstance(value, dict):
+        return [value]
+    return []
+
+
+def _filter(ctx: object, nodes: list, preds: list[Fn]) -> NodeSet:
+    for pred in preds:
+        kept: list = []
+        saved = (ctx.item, ctx.item_pos, ctx.item_size)
+        size = len(nodes)
+        try:
+            for i, n in enumerate(nodes, start=1):
+                ctx.item, ctx.item_pos, ctx.item_size = n, i, size
+                result = pred(ctx)
+                if isinstance(result, float | int) and not isinstance(result, bool):
+                    if result == i:
+                        kept.append(n)
+                elif to_bool(result):
+                    kept.append(n)
+        finally:
+            ctx.item, ctx.item_pos, ctx.item_size = saved
+        nodes = kept
+    return NodeSet(nodes)
+
+
+def _apply(fn: Callable, args: list[Fn]) -> Fn:
+    if not args:
+        return lambda ctx: fn()
+    if len(args) == 1:
+        a = args[0]
+        return lambda ctx: fn(a(ctx))
+    if len(args) == 2:
+        a, b = args
+        return lambda ctx: fn(a(ctx), b(ctx))
+    return lambda ctx: fn(*[arg(ctx) for arg in args])
+
+
+def _mul(a: float, b: float) -> float:
+    try:
+        return a * b
+    except OverflowError:
+        return math.inf
+
+
+def _div(a: float, b: float) -> float:
+    if b == 0:
+        if a != a or a == 0:
+            return NAN
+        return math.copysign(math.inf, a) * (math.copysign(1.0, b))
+    return a / b
+
+
+def _mod(a: float, b: float) -> float:
+    if b == 0 or a != a or b != b or a in (math.inf, -math.inf):
+        return NAN
+    return math.fmod(a, b)
+
+
+def compile_expression(text: str, scope: Scope | None = None) -> Compiled:
+    """Parse and compile ``text``; :class:`ExpressionError` (located in the text) if it is invalid."""
+    scope = scope or Scope()
+    tree = parse(text)
+    compiler = _Compiler(text, scope)
+    fn = compiler.compile(tree, scope.item_mode)
+    if compiler.vendor:
+        fn = _const("")
+    return Compiled(
+        text=text,
+        fn=fn,
+        refs=frozenset(compiler.refs),
+        uses_time=compiler.uses_time,
+        vendor=tuple(dict.fromkeys(compiler.vendor)),
+        degraded=tuple(dict.fromkeys(compiler.degraded)),
+        unknown_paths=tuple(dict.fromkeys(compiler.unknown_paths)),
+    )
+
+
+__all__ = ["Compiled", "Scope", "compile_expression", "unpack"]
