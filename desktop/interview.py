@@ -68,6 +68,7 @@ class _Question:
     ) -> None:
         self.question, self.editor, self.box, self.label = question, editor, box, label
         self.message, self.explain = message, explain
+        self.hint: QLabel | None = None
         self.type_error: str | None = None
 
 
@@ -90,6 +91,8 @@ class InterviewPage(QWidget):
         self.status = "draft"
         self.started: str | None = None
         self.questions: dict[str, _Question] = {}
+        self.page_of: dict[str, int] = {}
+        self.left_pages: set[int] = set()  # pages left once: their "required" show from now
         self.pages = build_pages(form)
 
         self.title = QLabel(objectName="interview_title")
@@ -161,9 +164,16 @@ class InterviewPage(QWidget):
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setStyleSheet("font-weight: 600;" if q.type != "note" else "")
             inner.addWidget(label)
+            hint = QLabel(wordWrap=True, objectName=f"hint_{q.name}")
+            hint.setStyleSheet("color: #555;")
+            inner.addWidget(hint)
             editor = None
             if q.type != "note" and not q.is_group:
                 editor = Editor(q, self._choices(q))
+                if q.calculation and isinstance(editor.widget, QLineEdit):
+                    editor.widget.setReadOnly(True)  # worked out by the form
+                    editor.widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                    editor.widget.setStyleSheet("background: #f3f4f6;")
                 editor.edited.connect(lambda raw, name=q.name: self.set_raw(name, raw))
                 editor.widget.installEventFilter(self)
                 for b in editor._option_buttons():
@@ -179,6 +189,8 @@ class InterviewPage(QWidget):
             inner.addWidget(explain)
             lay.addWidget(box)
             self.questions[q.name] = _Question(q, editor, box, label, message, explain)
+            self.questions[q.name].hint = hint
+            self.page_of[q.name] = index
         lay.addStretch(1)
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(host)
@@ -195,6 +207,7 @@ class InterviewPage(QWidget):
         self.btn_finalise = QPushButton(objectName="btn_finalise")
         self.btn_finalise.clicked.connect(self.finalise)
         self.btn_finalise.setMinimumHeight(36)
+        self.btn_finalise.setAutoDefault(True)  # Enter on the focused button finishes
         self.summary_form = QFormLayout()
         lay.addWidget(self.review_intro)
         lay.addWidget(self.review_list, 1)
@@ -318,8 +331,11 @@ class InterviewPage(QWidget):
             item.box.setVisible(bool(state.relevant))
             if item.editor is not None:
                 item.editor.set_value(state.value)
+            waiting = self.page_of.get(name) not in self.left_pages
             if item.type_error:
                 text, style, warn = item.type_error, ERROR_STYLE, False
+            elif not state.valid and state.value is None and waiting:
+                text, style, warn = "", "", False  # "required" waits until the page is left
             elif not state.valid and state.message:
                 warn = state.severity == "warning"
                 text, style = state.message, WARNING_STYLE if warn else ERROR_STYLE
@@ -349,6 +365,8 @@ class InterviewPage(QWidget):
         self.current = index
         if index >= len(self.pages):
             self.current = len(self.pages)
+            for page in range(len(self.pages)):
+                self._leave(page)
             self._fill_review()
             self.stack.setCurrentWidget(self.review)
             self.section.setText(tr("ui.interview.review"))
@@ -373,16 +391,30 @@ class InterviewPage(QWidget):
     def _focus_first(self, questions: list[Any]) -> None:
         for q in questions:
             item = self.questions[q.name]
-            if item.editor is not None and self.engine.state(q.name).relevant:
+            if self._focusable(q.name):
                 item.editor.focus_target().setFocus()
                 return
+
+    def _focusable(self, name: str) -> bool:
+        item = self.questions[name]
+        return (
+            item.editor is not None
+            and item.editor.focusable
+            and bool(self.engine.state(name).relevant)
+        )
 
     def go_next(self) -> None:
         """Next relevant page (skip logic decides), or the review page after the last."""
         self._start()
         if self.current >= len(self.pages):
             return
+        self._leave(self.current)
         self.show_index(self._first_relevant(self.current + 1, 1))
+
+    def _leave(self, index: int) -> None:
+        if index not in self.left_pages:
+            self.left_pages.add(index)
+            self._refresh({q.name for q in self.pages[index][1]})
 
     def go_back(self) -> None:
         """Previous relevant page."""
@@ -417,7 +449,7 @@ class InterviewPage(QWidget):
             explained = name in self.questions and self.questions[name].explain.text().strip()
             if p.severity == "warning" and explained:
                 continue
-            out.append((name, p.severity, p.message()))
+            out.append((name, p.severity, tr(p.code, **p.params)))
         order = {n: i for i, n in enumerate(self.questions)}
         out.sort(key=lambda t: order.get(t[0], len(order)))
         return out
@@ -499,9 +531,8 @@ class InterviewPage(QWidget):
         )
         if owner in names:
             for name in names[names.index(owner) + 1 :]:
-                item = self.questions[name]
-                if item.editor is not None and self.engine.state(name).relevant:
-                    item.editor.focus_target().setFocus()
+                if self._focusable(name):
+                    self.questions[name].editor.focus_target().setFocus()
                     return
         self.go_next()
 
@@ -519,8 +550,9 @@ class InterviewPage(QWidget):
             text = q.label()
             if item.editor is not None and q.required == "true()":
                 text = tr("ui.interview.required_label", label=text)
-            hint = q.hint()
-            item.label.setText(f"{text}\n{hint}" if hint else text)
+            item.label.setText(text)
+            item.hint.setText(q.hint())
+            item.hint.setVisible(bool(q.hint()))
             if item.editor is not None and item.editor.choices:
                 for i, b in enumerate(item.editor._option_buttons()):
                     b.setText(f"{i + 1}. {item.editor.choices[i].label()}")

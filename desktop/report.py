@@ -496,8 +496,7 @@ class ReportPage(QWidget):
         visible = [
             n
             for n in self.order
-            if self.rows[n].editor.widget.isVisibleTo(self)
-            and self.rows[n].editor.widget.focusPolicy() != Qt.FocusPolicy.NoFocus
+            if self.rows[n].editor.widget.isVisibleTo(self) and self.rows[n].editor.focusable
         ]
         if name not in visible:
             return

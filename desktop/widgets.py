@@ -173,6 +173,12 @@ class Editor(QObject):
         with contextlib.suppress(RuntimeError):
             self.edited.emit(raw)
 
+    @property
+    def focusable(self) -> bool:
+        """False for worked-out values the user cannot type into."""
+        w = self.widget
+        return not (isinstance(w, QLineEdit) and w.isReadOnly())
+
     def focus_target(self) -> QWidget:
         """The widget to focus when jumping to this question."""
         buttons = self._option_buttons()
