@@ -1538,11 +1538,15 @@ def venue_form() -> FormSpec:
             "if(${open_days} > 0, round(${visitors} div ${open_days}, 1), '')",
             VISITS_PER_DAY,
             relevant=HAS_OPEN_DAYS,
-            warning=". <= if(${venue_type} = 'rural_school', 1000, 20000)",
+            warning=(
+                ". <= if(${venue_type} = 'rural_school', 1000, if(${venue_type} = 'edu_base', 3000, "
+                "if(${venue_type} = 'mobile_tour', 5000, 20000)))"
+            ),
             message=(
-                "日均参观人次明显偏高（农村中学科技馆超过1000，其他场馆超过20000），请核实并填写说明。",
-                "Visits per day are implausibly high (over 1,000 for a rural school museum, over 20,000 "
-                "elsewhere). Check and explain.",
+                "日均参观人次明显偏高（农村中学科技馆超过1000、科普教育基地超过3000、流动科技馆超过5000、"
+                "科技馆超过20000），请核实并填写说明。",
+                "Visits per day are implausibly high (over 1,000 for a rural school museum, 3,000 for a "
+                "science education base, 5,000 for a mobile tour, 20,000 for a museum). Check and explain.",
             ),
         ),
         derived(
@@ -1594,7 +1598,6 @@ def venue_form() -> FormSpec:
 
 ESTABLISHED = "${established} = 'yes'"
 FUNDS = ("年度工作经费", "annual working funds")
-SANZHANG = ("“三长”在科协任职人数", "the three heads")
 
 
 def lack(code: str, condition: str) -> str:
@@ -1651,13 +1654,23 @@ def org_form() -> FormSpec:
                 "agricultural technology stations serving as chair, vice-chair or committee member.",
             ),
         ),
+        derived(
+            "sanzhang_total",
+            ("“三长”在科协任职人数", "The three heads holding posts"),
+            "${sz_hospital} + ${sz_school} + ${sz_agri}",
+            PERSONS,
+            kind="integer",
+            aggregate="last",
+            hint=("由下面三项自动合计。", "The sum of the three items below."),
+        ),
         count(
             "sz_hospital",
             ("其中：医院（卫生院）院长", "Of which: hospital or health-centre heads"),
             PERSONS,
             "last",
             of="sanzhang_total",
-            of_label=SANZHANG,
+            constraint=NON_NEGATIVE,  # the total is their sum: only the sign needs checking
+            message=NON_NEGATIVE_MSG,
         ),
         count(
             "sz_school",
@@ -1665,7 +1678,8 @@ def org_form() -> FormSpec:
             PERSONS,
             "last",
             of="sanzhang_total",
-            of_label=SANZHANG,
+            constraint=NON_NEGATIVE,  # the total is their sum: only the sign needs checking
+            message=NON_NEGATIVE_MSG,
         ),
         count(
             "sz_agri",
@@ -1673,15 +1687,8 @@ def org_form() -> FormSpec:
             PERSONS,
             "last",
             of="sanzhang_total",
-            of_label=SANZHANG,
-        ),
-        derived(
-            "sanzhang_total",
-            ("“三长”在科协任职人数（合计）", "The three heads holding posts (total)"),
-            "${sz_hospital} + ${sz_school} + ${sz_agri}",
-            PERSONS,
-            kind="integer",
-            aggregate="last",
+            constraint=NON_NEGATIVE,  # the total is their sum: only the sign needs checking
+            message=NON_NEGATIVE_MSG,
         ),
         end("sanzhang"),
         group(
