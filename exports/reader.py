@@ -399,8 +399,8 @@ class BundleReader:
 
 
 class _Totals:
-    """Per-column totals: exact integer sums; decimals summed as integers of millionths so the
-    result does not depend on row order."""
+    """Per-column totals, exact and independent of row order: integers add as integers;
+    decimals add exactly as integers scaled by 2**1074 (every float is one), rounded once."""
 
     def __init__(self, cols: list[tuple[str, str]]) -> None:
         self.ints = [n for n, k in cols if k == INT and not n.startswith(("_", "~"))]
@@ -416,12 +416,21 @@ class _Totals:
         for n in self.floats:
             v = row.get(n)
             if v is not None:
-                sums[n] += round(v * 1_000_000)
+                num, den = v.as_integer_ratio()
+                sums[n] += num << (_SCALE_BITS - den.bit_length() + 1)
 
     def result(self) -> dict:
         out = {n: self.sums[n] for n in self.ints}
-        out.update({n: self.sums[n] / 1_000_000 for n in self.floats})
+        for n in self.floats:
+            try:
+                out[n] = self.sums[n] / _SCALE
+            except OverflowError:
+                out[n] = str(self.sums[n])
         return out
+
+
+_SCALE_BITS = 1074
+_SCALE = 1 << _SCALE_BITS
 
 
 def totals_of(cols: list[tuple[str, str]], rows) -> dict:

@@ -3,6 +3,7 @@ subset exports uses (docs/internals.md), so bundle tests run without localdb."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import uuid as uuidlib
 from dataclasses import dataclass
@@ -205,6 +206,15 @@ class FakeStore:
     def backup(self, reason="manual"):
         self.backups.append(reason)
         return Path(f"/tmp/backup-{reason}-{len(self.backups)}")
+
+    @contextlib.contextmanager
+    def transaction(self):
+        before = copy.deepcopy(self.tables)
+        try:
+            yield
+        except BaseException:
+            self.tables = before
+            raise
 
     def snapshot(self):
         return copy.deepcopy(self.tables)

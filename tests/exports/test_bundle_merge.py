@@ -1,0 +1,168 @@
+"""Merging: order-free, idempotent, supersedes and reports, three levels, totals that add up."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import python_calamine
+from bundle_fakes import FakeStore
+
+from exports import export_bundle, import_bundle, inspect_bundle, merge_bundles
+
+CITY, COUNTY1, COUNTY2 = "110100000000", "110101000000", "110102000000"
+TOWNS1 = ["110101001000", "110101002000", "110101003000"]
+TOWNS2 = ["110102001000", "110102002000"]
+
+
+def _town(code: str, months=(1, 2, 3), base: int = 100, **values) -> FakeStore:
+    s = FakeStore(code)
+    for m in months:
+        s.add("t_report", {"registered": base + m, "female": 10, "activities": m, "hours": 1.5,
+                           "rate": 0.5 + m / 10, "contact": "李", **values},
+              period=f"2026-{m:02d}", modified=f"2026-{m:02d}-28T10:00:00Z")  # fmt: skip
+    s.add("t_survey", {"age": 40, "note": f"来自{code}"},
+          repeats={"kids": [{"kid_name": "甲", "kid_age": 1}]})  # fmt: skip
+    return s
+
+
+def _bundle(store: FakeStore, path):
+    export_bundle(store, path)
+    return path
+
+
+@pytest.fixture
+def towns(tmp_path):
+    return [
+        _bundle(_town(c, base=100 * i), tmp_path / f"t{i}.xlsx") for i, c in enumerate(TOWNS1, 1)
+    ]
+
+
+def test_merge_is_order_free_and_idempotent(tmp_path, towns):
+    county = FakeStore(COUNTY1)
+    shas = set()
+    for n, order in enumerate(itertools.permutations(towns)):
+        s = merge_bundles(county, list(order), tmp_path / f"c{n}.xlsx")
+        shas.add(s.sha256)
+        assert not s.refused
+    assert len(shas) == 1
+    twice = merge_bundles(county, towns + towns[:1], tmp_path / "twice.xlsx")
+    assert twice.sha256 in shas and len(twice.skipped_same) == 1
+    assert twice.counts == {"t_report": 9, "t_survey": 3}
+    # Merging the merged bundle again adds nothing either.
+    again = merge_bundles(county, [tmp_path / "c0.xlsx", *towns], tmp_path / "again.xlsx")
+    assert again.sha256 in shas and again.counts == twice.counts
+    assert any(w.code == "bundle.merge.unit_twice" for w in again.warnings)
+    assert inspect_bundle(tmp_path / "c0.xlsx").valid
+
+
+def test_three_levels_with_corrected_township_report(tmp_path, towns):
+    county1 = FakeStore(COUNTY1)
+    merge_bundles(county1, towns, tmp_path / "county1.xlsx")
+    county2 = FakeStore(COUNTY2)
+    t2 = [_bundle(_town(c, base=1000), tmp_path / f"u{i}.xlsx") for i, c in enumerate(TOWNS2)]
+    merge_bundles(county2, t2, tmp_path / "county2.xlsx")
+    # The first township corrects its March report and re-sends it straight to the city.
+    old = inspect_bundle(towns[0])
+    county_data = FakeStore(TOWNS1[0])
+    import_bundle(county_data, towns[0])
+    march = next(r for r in county_data.tables["t_report"].values() if r["_period"] == "2026-03")
+    march.update(activities=30, _modified="2026-04-02T08:00:00Z")
+    resent = _bundle(county_data, tmp_path / "resent.xlsx")
+    assert inspect_bundle(resent).sha256 != old.sha256
+    city = FakeStore(CITY)
+    merged = merge_bundles(city, [tmp_path / "county1.xlsx", tmp_path / "county2.xlsx", resent],
+                           tmp_path / "city.xlsx")  # fmt: skip
+    assert not merged.refused
+    assert merged.counts == {"t_report": 15, "t_survey": 5}
+    assert [c.fields["activities"] for c in merged.superseded] == [(3, 30)]
+    assert any(w.code == "bundle.merge.unit_twice" for w in merged.warnings)
+    assert set(merged.contains) >= {CITY, COUNTY1, COUNTY2, *TOWNS1, *TOWNS2}
+    result = inspect_bundle(tmp_path / "city.xlsx")
+    assert result.valid and result.unit == CITY
+    assert {s["unit"] for s in result.manifest["sources"]} == {COUNTY1, COUNTY2, TOWNS1[0]}
+    # Roll-up: by county, March activities of county 1 = 3 + 3 + 3 - 3 + 30.
+    grid = _sheet(tmp_path / "city.xlsx", "汇总-测试月报")
+    header = grid[2]
+    act = header.index("活动次数")
+    reg = header.index("注册志愿者（人）")
+    rows = {(r[0], r[2]): r for r in grid[3:] if r[0]}
+    assert rows[(COUNTY1, "2026-03")][act] == 3 + 3 + 30
+    totals = [r for r in grid[3:] if r[1] == "合计"]
+    # Every 合计 equals the sum of the rows above it (per period and over the span).
+    for total in totals:
+        parts = [r for r in grid[3:] if r[0] and r[2] == total[2]]
+        assert total[act] == sum(p[act] for p in parts)
+        assert total[reg] == sum(p[reg] for p in parts)
+    # Stocks are not summed over time: a county's span value is its March value.
+    span = rows[(COUNTY1, "2026-01~2026-03")]
+    assert span[reg] == rows[(COUNTY1, "2026-03")][reg]
+    assert span[act] == sum(rows[(COUNTY1, f"2026-0{m}")][act] for m in (1, 2, 3))
+    # The city bundle merges again at province level.
+    province = FakeStore("110000000000")
+    up = merge_bundles(province, [tmp_path / "city.xlsx"], tmp_path / "province.xlsx")
+    assert up.sha256 == merged.sha256 and up.counts == merged.counts
+
+
+def test_completeness_shows_data_nil_and_missing(tmp_path):
+    a = _town(TOWNS1[0], months=(1, 2))
+    b = FakeStore(TOWNS1[1])
+    b.add("t_report", {}, period="2026-01", status="nil")
+    county = FakeStore(COUNTY1)
+    merge_bundles(county, [_bundle(a, tmp_path / "a.xlsx"), _bundle(b, tmp_path / "b.xlsx")],
+                  tmp_path / "c.xlsx")  # fmt: skip
+    grid = _sheet(tmp_path / "c.xlsx", "上报情况")
+    header = grid[2]
+    state = {r[1]: dict(zip(header[3:], r[3:], strict=False)) for r in grid[3:]}
+    assert state[TOWNS1[0]] == {"2026-01": "已报", "2026-02": "已报"}
+    assert state[TOWNS1[1]] == {"2026-01": "空表", "2026-02": "未报"}
+    assert state[TOWNS1[2]] == {"2026-01": "未报", "2026-02": "未报"}
+
+
+def test_outside_bundle_refused_unless_allowed(tmp_path, towns):
+    other = _bundle(_town(TOWNS2[0]), tmp_path / "other.xlsx")
+    county = FakeStore(COUNTY1)
+    s = merge_bundles(county, [*towns, other], tmp_path / "c.xlsx")
+    assert [p.code for p in s.refused] == ["bundle.import.outside"]
+    assert s.counts["t_report"] == 9
+    s = merge_bundles(county, [*towns, other], tmp_path / "c.xlsx", allow_outside=True)
+    assert not s.refused and s.counts["t_report"] == 12
+    imp = import_bundle(county, other)
+    assert imp.refused and imp.refused[0].code == "bundle.import.outside" and not county.tables
+
+
+def test_same_time_different_content_is_a_conflict(tmp_path):
+    a = FakeStore(TOWNS1[0])
+    uid = a.add("t_survey", {"age": 1}, modified="2026-03-01T00:00:00Z")
+    b = FakeStore(TOWNS1[0])
+    b.add("t_survey", {"age": 2}, modified="2026-03-01T00:00:00Z", uuid=uid)
+    county = FakeStore(COUNTY1)
+    pa, pb = _bundle(a, tmp_path / "a.xlsx"), _bundle(b, tmp_path / "b.xlsx")
+    s1 = merge_bundles(county, [pa, pb], tmp_path / "m1.xlsx")
+    s2 = merge_bundles(county, [pb, pa], tmp_path / "m2.xlsx")
+    assert len(s1.conflicts) == 1 and s1.conflicts[0].fields["age"] in {(1, 2), (2, 1)}
+    assert s1.sha256 == s2.sha256
+    import_bundle(county, pa)
+    imp = import_bundle(county, pb)
+    assert len(imp.conflicts) == 1 and county.tables["t_survey"][uid]["age"] == 1
+
+
+def test_import_supersedes_newer_and_keeps_ours_when_newer(tmp_path):
+    town = FakeStore(TOWNS1[0])
+    uid = town.add("t_survey", {"age": 1}, modified="2026-03-01T00:00:00Z")
+    first = _bundle(town, tmp_path / "1.xlsx")
+    town.tables["t_survey"][uid].update(age=2, _modified="2026-03-02T00:00:00Z")
+    second = _bundle(town, tmp_path / "2.xlsx")
+    county = FakeStore(COUNTY1)
+    assert import_bundle(county, second).added == 1
+    s = import_bundle(county, first)
+    assert s.kept_newer == 1 and county.tables["t_survey"][uid]["age"] == 2
+    county2 = FakeStore(COUNTY1)
+    import_bundle(county2, first)
+    s = import_bundle(county2, second)
+    assert [c.fields for c in s.superseded] == [{"_modified": ("2026-03-01T00:00:00Z",
+            "2026-03-02T00:00:00Z"), "age": (1, 2)}]  # fmt: skip
+
+
+def _sheet(path, name):
+    return python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
