@@ -311,8 +311,6 @@ class _Compiler:
                 continue
             if step.axis == "parent":
                 here = scope.parent.get(here) if here is not None else None
-                if here is None and scope.names is None:
-                    return None
                 continue
             if step.axis == "child" and step.name != "*":
                 inside = scope.child_of.get((here, step.name))

@@ -217,7 +217,7 @@ def _format_date(value: object, pattern: object) -> str:
 def _coalesce(*args: object) -> object:
     for a in args:
         if to_str(a) != "":
-            return a
+            return unpack(a)
     return ""
 
 

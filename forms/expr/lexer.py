@@ -39,6 +39,7 @@ _NO_OPERATOR_AFTER = {
     "//",
     "*",
 }
+_DIGITS = frozenset("0123456789")
 _OPERATOR_NAMES = {"and", "or", "div", "mod"}
 # Typographic quotes that spreadsheet programs substitute for straight ones.
 _CURLY_QUOTES = {"‘": "’", "“": "”"}
@@ -94,13 +95,13 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(STRING, text[i + 1 : end], start))
             i = end + 1
             continue
-        if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+        if ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             j = i
-            while j < n and text[j].isdigit():
+            while j < n and text[j] in _DIGITS:
                 j += 1
             if j < n and text[j] == ".":
                 j += 1
-                while j < n and text[j].isdigit():
+                while j < n and text[j] in _DIGITS:
                     j += 1
             tokens.append(Token(NUMBER, text[i:j], start))
             i = j

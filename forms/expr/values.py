@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 EPOCH = date(1970, 1, 1)
 NAN = float("nan")
-_NUMBER = re.compile(r"^\s*-?(\d+(\.\d*)?|\.\d+)\s*$")
-_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+_NUMBER = re.compile(r"^\s*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$")
+_DATE = re.compile(r"^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})\s*$")
 _DATETIME = re.compile(
     r"^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
 )
@@ -138,7 +138,7 @@ def to_num(value: object) -> float:
     if isinstance(value, str):
         if _NUMBER.match(value):
             return float(value)
-        if value and value[0].isdigit() and "-" in value:
+        if value and value[0] in "0123456789" and "-" in value:
             parsed = parse_date(value)
             if parsed is not None:
                 return days(parsed)

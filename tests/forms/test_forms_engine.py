@@ -1,0 +1,397 @@
+"""The form engine: relevance, requirements, constraints, calculations, repeats, incrementality."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from forms_helpers import form
+
+from forms.engine import FormEngine, evaluate
+from forms.types import coerce_answer
+from i18n.errors import ValidationError
+
+HEADER = [
+    "type",
+    "name",
+    "label",
+    "relevant",
+    "required",
+    "constraint",
+    "constraint_message",
+    "calculation",
+    "default",
+    "repeat_count",
+    "choice_filter",
+    "kexie::severity",
+    "kexie::of",
+]
+
+
+def row(
+    type_,
+    name,
+    label="",
+    relevant="",
+    required="",
+    constraint="",
+    message="",
+    calculation="",
+    default="",
+    repeat_count="",
+    choice_filter="",
+    severity="",
+    of="",
+):
+    return [
+        type_,
+        name,
+        label,
+        relevant,
+        required,
+        constraint,
+        message,
+        calculation,
+        default,
+        repeat_count,
+        choice_filter,
+        severity,
+        of,
+    ]
+
+
+def make(*rows, choices=None):
+    return form([HEADER, *rows], choices)
+
+
+SURVEY = make(
+    row(
+        "integer",
+        "age",
+        "年龄",
+        required="yes",
+        constraint=". >= 0 and . <= 120",
+        message="年龄应在0到120之间",
+    ),
+    row("select_one yn", "employed", "是否在职"),
+    row("begin group", "job", "工作", relevant="${employed} = 'yes'"),
+    row("text", "employer", "单位", required="yes"),
+    row("integer", "years", "工龄", constraint=". <= ${age}"),
+    row("end group", ""),
+    row("calculate", "adult", calculation="if(${age} >= 18, 'yes', 'no')"),
+    row("calculate", "next_age", calculation="${age} + 1"),
+    choices=[["list_name", "name", "label"], ["yn", "yes", "是"], ["yn", "no", "否"]],
+)
+
+
+def test_required_and_constraint_states():
+    engine = FormEngine(SURVEY)
+    age = engine.state("age")
+    assert age.relevant and age.required and not age.valid
+    assert age.message == "此项必须填写。" and age.severity == "error"
+    engine.set_answer("age", 150)
+    age = engine.state("age")
+    assert not age.valid and age.message == "年龄应在0到120之间"
+    engine.set_answer("age", 30)
+    assert engine.state("age").valid and engine.state("age").message is None
+
+
+def test_relevance_inherits_from_groups_and_blanks_values():
+    engine = FormEngine(SURVEY, {"age": 30, "employer": "科协", "years": 5})
+    assert not engine.state("employer").relevant
+    assert engine.state("employer").value is None
+    assert engine.state("employer").valid and not engine.state("employer").required
+    changed = engine.set_answer("employed", "yes")
+    assert {"employer", "years", "job"} <= changed
+    assert engine.state("employer").relevant and engine.state("employer").value == "科协"
+    engine.set_answer("employed", "no")
+    values = engine.evaluation().values
+    assert values["employer"] is None and values["years"] is None
+
+
+def test_required_applies_only_when_relevant():
+    engine = FormEngine(SURVEY, {"age": 30, "employed": "yes"})
+    assert engine.state("employer").required and not engine.state("employer").valid
+    engine.set_answer("employed", "no")
+    assert not engine.state("employer").required and engine.state("employer").valid
+
+
+def test_constraints_skip_empty_answers_and_read_other_fields():
+    engine = FormEngine(SURVEY, {"age": 30, "employed": "yes", "employer": "x"})
+    assert engine.state("years").valid  # empty: constraint not checked
+    engine.set_answer("years", 40)
+    assert not engine.state("years").valid
+    assert engine.state("years").message == "答案不符合要求。"
+    changed = engine.set_answer("age", 45)  # the constraint reads ${age}
+    assert "years" in changed and engine.state("years").valid
+
+
+def test_calculations_follow_dependencies():
+    engine = FormEngine(SURVEY, {"age": 17})
+    assert engine.state("adult").value == "no"
+    assert engine.state("next_age").value == 18
+    changed = engine.set_answer("age", 18)
+    assert {"adult", "next_age", "age"} <= changed
+    assert engine.state("adult").value == "yes"
+    engine.set_answer("age", None)
+    assert engine.state("next_age").value is None  # NaN → blank
+
+
+def test_set_answer_returns_only_changed_names():
+    engine = FormEngine(SURVEY, {"age": 17})
+    assert engine.set_answer("age", 17) == set()
+    changed = engine.set_answer("age", 16)
+    assert "employer" not in changed and "next_age" in changed
+
+
+def test_evaluation_values_and_problems():
+    result = evaluate(SURVEY, {"age": 200, "employed": "yes"})
+    assert result.values == {
+        "age": 200,
+        "employed": "yes",
+        "employer": None,
+        "years": None,
+        "adult": "yes",
+        "next_age": 201,
+    }
+    located = {(p.location.field, p.code, p.severity) for p in result.problems}
+    assert ("age", "forms.value.custom", "error") in located
+    assert ("employer", "forms.value.required", "error") in located
+    assert "年龄应在0到120之间" in next(
+        p.message() for p in result.problems if p.location.field == "age"
+    )
+
+
+def test_bad_typed_answer_is_invalid_not_a_crash():
+    engine = FormEngine(SURVEY, {"age": "abc"})
+    state = engine.state("age")
+    assert not state.valid and state.value == "abc" and "不是整数" in state.message
+
+
+def test_warning_severity_and_of_check():
+    f = make(
+        row("integer", "members", "会员总数"),
+        row("integer", "women", "其中：女性", of="members"),
+        row(
+            "integer",
+            "growth",
+            "新增",
+            constraint=". < 100",
+            message="新增人数异常偏多",
+            severity="warning",
+        ),
+    )
+    engine = FormEngine(f, {"members": 10, "women": 12, "growth": 500})
+    women = engine.state("women")
+    assert not women.valid and women.severity == "error"
+    assert women.message == "“其中：女性”（12）不能大于“会员总数”（10）。"
+    growth = engine.state("growth")
+    assert (
+        not growth.valid and growth.severity == "warning" and growth.message == "新增人数异常偏多"
+    )
+    changed = engine.set_answer("members", 20)  # the total changes: the part is checked again
+    assert "women" in changed and engine.state("women").valid
+    severities = {p.location.field: p.severity for p in engine.evaluation().problems}
+    assert severities == {"growth": "warning"}
+
+
+def test_defaults_only_on_creation():
+    f = make(row("integer", "n", "N", default="5"), row("date", "d", "D", default="today()"))
+    engine = FormEngine(f)
+    assert engine.state("n").value == 5
+    engine2 = FormEngine(f, {"n": 7})
+    assert engine2.state("n").value == 7
+    engine.set_answer("n", None)
+    assert engine.state("n").value is None  # not re-applied
+    assert FormEngine(f, today=date(2024, 1, 2)).state("d").value == "2024-01-02"
+
+
+def test_choice_filter_uses_current_context():
+    f = make(
+        row("select_one prov", "prov", "省"),
+        row("select_one city", "city", "市", choice_filter="prov = ${prov}"),
+        choices=[
+            ["list_name", "name", "label", "prov"],
+            ["prov", "gd", "广东", ""],
+            ["prov", "hb", "湖北", ""],
+            ["city", "gz", "广州", "gd"],
+            ["city", "sz", "深圳", "gd"],
+            ["city", "wh", "武汉", "hb"],
+        ],
+    )
+    engine = FormEngine(f)
+    assert engine.choices("city") == []
+    engine.set_answer("prov", "gd")
+    assert [c.name for c in engine.choices("city")] == ["gz", "sz"]
+    engine.set_answer("prov", "hb")
+    assert [c.name for c in engine.choices("city")] == ["wh"]
+    assert len(engine.choices("prov")) == 2
+
+
+def test_repeats_with_repeat_count_positions_and_sums():
+    f = make(
+        row("integer", "n", "人数"),
+        row("begin repeat", "member", "成员", repeat_count="${n}"),
+        row("integer", "age", "年龄", required="yes"),
+        row("calculate", "pos", calculation="position(..)"),
+        row("text", "note", "备注", relevant="${age} > 60"),
+        row("end repeat", ""),
+        row("calculate", "total", calculation="sum(${age})"),
+        row("calculate", "count", calculation="count(${member})"),
+        row("calculate", "second", calculation="indexed-repeat(${age}, ${member}, 2)"),
+    )
+    engine = FormEngine(f, {"n": 2})
+    assert engine.state("count").value == 2
+    assert not engine.state("member[1]/age").valid
+    engine.set_answer("member[1]/age", 30)
+    changed = engine.set_answer("member[2]/age", 70)
+    assert {"member[2]/age", "member[2]/note", "total", "second"} <= changed
+    assert engine.state("total").value == 100
+    assert engine.state("second").value == "70"  # a node copied as its text
+    assert engine.state("member[2]/pos").value == 2
+    assert engine.state("member[2]/note").relevant and not engine.state("member[1]/note").relevant
+    engine.set_answer("n", 3)
+    assert engine.state("count").value == 3 and engine.state("member[3]/pos").value == 3
+    changed = engine.set_answer("n", 1)
+    assert "member[2]/age" in changed and engine.state("total").value == 30
+    values = engine.evaluation().values
+    assert values["member"] == [{"age": 30, "pos": 1, "note": None}]
+
+
+def test_repeat_answers_as_list_of_dicts():
+    f = make(
+        row("begin repeat", "hh", "户"),
+        row("text", "name", "姓名"),
+        row("end repeat", ""),
+        row("calculate", "names", calculation="join(' ', ${name})"),
+    )
+    result = evaluate(f, {"hh": [{"name": "张三"}, {"name": "李四"}]})
+    assert result.values["hh"] == [{"name": "张三"}, {"name": "李四"}]
+    assert result.values["names"] == "张三 李四"
+    engine = FormEngine(f)
+    engine.set_answer("hh", [{"name": "王五"}])
+    assert engine.state("names").value == "王五"
+    engine.add_instance("hh")
+    engine.set_answer("hh[2]/name", "赵六")
+    assert engine.state("names").value == "王五 赵六"
+    engine.remove_instance("hh", 1)
+    assert engine.state("names").value == "赵六"
+
+
+def test_non_relevant_repeat_instance_blanks_its_fields():
+    f = make(
+        row("begin repeat", "r", "R", relevant="${on} = 'yes'"),
+        row("integer", "x", "X"),
+        row("end repeat", ""),
+        row("text", "on", "On"),
+    )
+    result = evaluate(f, {"r": [{"x": 1}], "on": "no"})
+    assert result.values["r"] == [{"x": None}]
+    assert not result.fields["r[1]/x"].relevant
+
+
+def test_dates_in_constraints():
+    f = make(row("date", "d", "日期", constraint=". <= today()"))
+    engine = FormEngine(f, {"d": "2024-03-16"}, today=date(2024, 3, 15))
+    assert not engine.state("d").valid
+    engine.set_answer("d", "2024-03-15")
+    assert engine.state("d").valid
+
+
+def test_select_multiple_answers():
+    f = make(
+        row("select_multiple s", "s", "S", constraint="count-selected(.) <= 2"),
+        row("text", "why", "Why", relevant="selected(${s}, 'c')"),
+        choices=[["list_name", "name", "label"], ["s", "a", "A"], ["s", "b", "B"], ["s", "c", "C"]],
+    )
+    engine = FormEngine(f, {"s": "a c"})
+    assert engine.state("why").relevant and engine.state("s").valid
+    engine.set_answer("s", ["a", "b", "c"])
+    assert engine.state("s").value == "a b c" and not engine.state("s").valid
+
+
+def test_choice_name_in_calculation():
+    f = make(
+        row("select_one edu", "edu", "学历"),
+        row("calculate", "edu_label", calculation="jr:choice-name(${edu}, '${edu}')"),
+        choices=[["list_name", "name", "label"], ["edu", "m", "硕士"]],
+    )
+    assert evaluate(f, {"edu": "m"}).values["edu_label"] == "硕士"
+
+
+def test_group_relevance_reading_its_own_child_is_not_a_cycle():
+    f = make(
+        row("begin group", "inputs", "In", relevant="./source = 'user'"),
+        row("text", "source", "Source", default="user"),
+        row("end group", ""),
+    )
+    engine = FormEngine(f)
+    assert engine.state("inputs").relevant and engine.state("source").value == "user"
+    engine.set_answer("source", "task")
+    assert not engine.state("inputs").relevant and not engine.state("source").relevant
+
+
+def test_unknown_field_is_a_validation_error():
+    with pytest.raises(ValidationError):
+        FormEngine(SURVEY).set_answer("nope", 1)
+
+
+@pytest.mark.parametrize(
+    ("type_", "raw", "expected"),
+    [
+        ("integer", "42", 42),
+        ("integer", " 1,200 ", 1200),
+        ("integer", 3.0, 3),
+        ("decimal", "2.5", 2.5),
+        ("decimal", 3, 3.0),
+        ("date", "2024-3-5".replace("-3-5", "-03-05"), "2024-03-05"),
+        ("date", date(2024, 1, 2), "2024-01-02"),
+        ("time", "09:30", "09:30:00"),
+        ("select_multiple", ["a", "b", "a"], "a b"),
+        ("select_multiple", "  a   b ", "a b"),
+        ("text", "  hi ", "hi"),
+        ("text", "", None),
+        ("integer", None, None),
+    ],
+)
+def test_coerce_answer(type_, raw, expected):
+    f = make(
+        row(type_ + (" s" if type_.startswith("select") else ""), "q", "Q"),
+        choices=[["list_name", "name", "label"], ["s", "a", "A"]],
+    )
+    assert coerce_answer(f.question("q"), raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("type_", "raw"),
+    [
+        ("integer", "abc"),
+        ("integer", "1.5"),
+        ("decimal", "x"),
+        ("date", "2024-13-01"),
+        ("date", "yesterday"),
+        ("time", "25:00"),
+        ("integer", True),
+    ],
+)
+def test_coerce_answer_refuses(type_, raw):
+    f = make(row(type_, "q", "Q"))
+    with pytest.raises(ValidationError):
+        coerce_answer(f.question("q"), raw)
+
+
+def test_incremental_reevaluation_is_fast_on_large_form(corpus):
+    import statistics
+    import time
+
+    from forms import load_form
+
+    f = load_form(corpus / "cht-core/large_cha.xlsx")
+    engine = FormEngine(f)
+    numbers = [q.name for q in f.walk() if q.type == "integer" and not f.repeat_of(q.name)][:20]
+    times = []
+    for i, name in enumerate(numbers * 3):
+        start = time.perf_counter()
+        engine.set_answer(name, i)
+        times.append(time.perf_counter() - start)
+    assert statistics.median(times) < 0.016
