@@ -70,39 +70,3 @@ def store(tmp_path):
     s.register_form(report_form())
     yield s
     s.close()
-
-
-# --- until the forms engine lands (remove once forms.engine and forms.load_builtin exist) ---
-@pytest.fixture(autouse=True)
-def _engine_or_stand_in(monkeypatch):
-    import importlib.util
-    from types import SimpleNamespace
-
-    import forms
-    from i18n.errors import Location, Problem
-
-    if importlib.util.find_spec("forms.engine") is None:
-
-        def evaluate(form, answers, *, today=None):
-            problems = []
-            for q in form.fields():
-                value = answers.get(q.name)
-                if q.required == "true()" and value in (None, ""):
-                    problems.append(Problem("stub.required", location=Location(field=q.name)))
-                if (
-                    q.constraint.startswith(". <= ")
-                    and value is not None
-                    and value > float(q.constraint[5:])
-                ):
-                    problems.append(
-                        Problem(
-                            "stub.constraint", location=Location(field=q.name), severity=q.severity
-                        )
-                    )
-            return SimpleNamespace(values=dict(answers), problems=problems, fields={})
-
-        monkeypatch.setattr("localdb.records._evaluate", evaluate)
-    if not hasattr(forms, "builtin_form_paths"):
-        from localdb.formsreg import FormRegistry
-
-        monkeypatch.setattr(FormRegistry, "sync_builtin", lambda self, check=None: [])
