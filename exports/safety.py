@@ -43,7 +43,8 @@ class GateResult:
 
 
 _ROW_REF = re.compile(rb"<row [^>]*?\br=\"(\d{1,9})\"")
-_CELL_REF = re.compile(rb"<c r=\"([A-Z]{1,5})\d")
+_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CELL_REF = re.compile(rb"<c r=\"([A-Z]{1,5})(\d{1,9})")
 
 
 def _col_number(letters: bytes) -> int:
@@ -133,6 +134,10 @@ def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateRe
                 window = tail + chunk
                 if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
                     raise _fail(path, "bundle.xml.doctype", "bundle.fix.resend", name=info.filename)
+                if _RAW_CONTROL.search(chunk):  # not allowed in XML 1.0; we always escape them
+                    raise _fail(
+                        path, "bundle.xml.control_chars", "bundle.fix.resend", name=info.filename
+                    )
                 if scan_formula and (b"<f>" in window or b"<f " in window or b"<f/>" in window):
                     result.formula_parts.append(info.filename)
                     scan_formula = False
@@ -144,8 +149,12 @@ def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateRe
                     )
                     for m in _ROW_REF.finditer(window):
                         max_row = max(max_row, int(m.group(1)))
+                    letters = set()
                     for m in _CELL_REF.finditer(window):
-                        max_col = max(max_col, _col_number(m.group(1)))
+                        letters.add(m.group(1))
+                        max_row = max(max_row, int(m.group(2)))
+                    for col in letters:
+                        max_col = max(max_col, _col_number(col))
                     rows = max(max_row, rows_seen)
                     if rows > MAX_ROWS or max_col > MAX_COLS:
                         raise _fail(
