@@ -66,8 +66,14 @@ def check_form(path_or_bytes: str | Path | bytes, *, name: str | None = None) ->
     except FormError as exc:
         return CheckResult(None, [exc.as_problem()])
     form, problems = build_form(data, name=stem, file=file, source_dir=folder)
-    if form is not None and not any(p.severity == "error" for p in problems):
-        _, plan_problems = build_plan(form)
+    if form is not None:
+        had_errors = any(p.severity == "error" for p in problems)
+        try:
+            _, plan_problems = build_plan(form)
+        except Exception:  # a form already broken elsewhere: report what we have
+            if not had_errors:
+                raise
+            plan_problems = []
         problems = problems + plan_problems
     problems.sort(
         key=lambda p: (
