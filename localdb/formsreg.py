@@ -7,7 +7,9 @@ user) replaced the form. The current version of a form is the highest version kn
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import re
 import shutil
 from datetime import UTC, datetime
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from forms.model import Form
+from forms.model import Choice, ChoiceList, Form, Question
 from i18n.errors import Location, UsageError
 
 _SAFE = re.compile(r"[^0-9A-Za-z_.-]+")
@@ -74,12 +76,19 @@ class FormRegistry:
         self._current.clear()
         return form
 
-    def register(self, form: Form, *, builtin: bool = False, check=None) -> None:
-        """Register an already loaded form (tests, imports); copies its file if it has one."""
+    def register(
+        self, form: Form, *, builtin: bool = False, check=None, data: bytes | None = None
+    ) -> None:
+        """Register an already loaded form (imports, tests).
+
+        The definition is kept as the form's file (``data``, else ``form.source`` if it is a
+        file) or, failing both, as JSON in ``_forms.definition``.
+        """
         if check is not None:
             check(form)
         if self._known(form.form_id, form.version) is None:
-            self._record(form, Path(form.source) if form.source else None, builtin=builtin)
+            source = Path(form.source) if form.source and Path(form.source).is_file() else None
+            self._record(form, source, builtin=builtin, data=data)
         self._cache[(form.form_id, form.version)] = form
         self._current.clear()
 
@@ -112,26 +121,39 @@ class FormRegistry:
             row = self._known(form_id, version)
             if row is None:
                 raise UsageError("db.unknown_form_version", form_id=form_id, version=version)
-            import forms
+            if row:
+                import forms
 
-            self._cache[key] = forms.load_form(self.folder.parent / row)
+                self._cache[key] = forms.load_form(self.folder.parent / row)
+            else:
+                text = self.db.execute(
+                    "SELECT definition FROM _forms WHERE form_id = ? AND version = ?",
+                    [form_id, version],
+                ).fetchone()[0]
+                self._cache[key] = form_from_json(text)
         return self._cache[key]
 
     def _known(self, form_id: str, version: str) -> str | None:
+        """The stored file of a known version ("" if kept as JSON), None if unknown."""
         row = self.db.execute(
             "SELECT path FROM _forms WHERE form_id = ? AND version = ?", [form_id, version]
         ).fetchone()
-        return row[0] if row else None
+        return (row[0] or "") if row else None
 
-    def _record(self, form: Form, source: Path | None, *, builtin: bool) -> None:
+    def _record(
+        self, form: Form, source: Path | None, *, builtin: bool, data: bytes | None = None
+    ) -> None:
         rel = ""
         digest = ""
-        if source is not None and source.is_file():
-            target = (
-                self.folder
-                / _SAFE.sub("_", form.form_id)
-                / f"{_SAFE.sub('_', form.version or '0')}{source.suffix}"
-            )
+        definition = None
+        if data is not None:
+            target = self._target(form, ".xlsx")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            digest = hashlib.sha256(data).hexdigest()
+            rel = target.relative_to(self.folder.parent).as_posix()
+        elif source is not None and source.is_file():
+            target = self._target(form, source.suffix)
             target.parent.mkdir(parents=True, exist_ok=True)
             if source.resolve() != target.resolve():
                 shutil.copyfile(source, target)
@@ -141,9 +163,61 @@ class FormRegistry:
             raise UsageError(
                 "cli.file_not_found", location=Location(file=str(source)), path=str(source)
             )
+        else:
+            definition = form_to_json(form)
         with self.db.atomic():
             self.db.execute(
-                "INSERT OR REPLACE INTO _forms (form_id, version, path, builtin, sha256, added)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [form.form_id, form.version, rel, int(builtin), digest, now_iso()],
+                "INSERT OR REPLACE INTO _forms (form_id, version, path, builtin, sha256, added, definition)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [form.form_id, form.version, rel, int(builtin), digest, now_iso(), definition],
             )
+
+    def _target(self, form: Form, suffix: str) -> Path:
+        return (
+            self.folder
+            / _SAFE.sub("_", form.form_id)
+            / f"{_SAFE.sub('_', form.version or '0')}{suffix}"
+        )
+
+
+def form_to_json(form: Form) -> str:
+    """A form definition as JSON (its data fields; warnings and caches left out)."""
+
+    def plain(obj: object) -> object:
+        if dataclasses.is_dataclass(obj):
+            return {
+                f.name: plain(getattr(obj, f.name))
+                for f in dataclasses.fields(obj)
+                if not f.name.startswith("_") and f.name != "warnings"
+            }
+        if isinstance(obj, dict):
+            return {k: plain(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [plain(v) for v in obj]
+        return obj
+
+    return json.dumps(plain(form), ensure_ascii=False)
+
+
+def form_from_json(text: str) -> Form:
+    """The inverse of :func:`form_to_json`."""
+
+    def question(d: dict) -> Question:
+        d = dict(d)
+        d["children"] = [question(c) for c in d.get("children", [])]
+        return Question(**_known_fields(Question, d))
+
+    data = json.loads(text)
+    data["children"] = [question(c) for c in data.get("children", [])]
+    data["choice_lists"] = {
+        name: ChoiceList(
+            cl["name"], [Choice(**_known_fields(Choice, c)) for c in cl.get("choices", [])]
+        )
+        for name, cl in data.get("choice_lists", {}).items()
+    }
+    return Form(**_known_fields(Form, data))
+
+
+def _known_fields(cls: type, data: dict) -> dict:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}

@@ -18,7 +18,7 @@ import hashlib
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from forms.model import Form, Question
+from forms.model import Form
 from i18n.errors import Location, StorageError
 
 MIGRATIONS = Migrations("kexie")
@@ -49,6 +49,12 @@ def m001_system_tables(db: Database) -> None:
         },
         pk="code",
     )
+
+
+@MIGRATIONS()
+def m002_form_definitions(db: Database) -> None:
+    """Forms that arrive without a file (from a bundle) keep their definition as JSON."""
+    db.execute("ALTER TABLE _forms ADD COLUMN definition TEXT")
 
 
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
@@ -216,8 +222,3 @@ def _ensure_report_index(db: Database, form: Form) -> None:
         f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(wanted)} ON {quote(name)} ({', '.join(parts)})"
         " WHERE _deleted = 0"
     )
-
-
-def key_question(form: Form, name: str) -> Question:
-    """A report key question (for messages)."""
-    return form.question(name)

@@ -209,9 +209,12 @@ class Store(RecordsMixin):
         self._ensure_tables(self.registry.get(form.form_id))
         return form
 
-    def register_form(self, form, *, builtin: bool = False):
-        """Register an already loaded :class:`forms.model.Form` (e.g. from a bundle)."""
-        self.registry.register(form, builtin=builtin, check=check_form_columns)
+    def register_form(self, form, *, builtin: bool = False, data: bytes | None = None):
+        """Register an already loaded :class:`forms.model.Form` (e.g. from a bundle) and
+        create/migrate its tables. ``data``: the form's file content, kept in the data folder
+        (without it and without a ``form.source`` file the definition is kept as JSON)."""
+        self._sync_forms()
+        self.registry.register(form, builtin=builtin, check=check_form_columns, data=data)
         self._ensure_tables(self.registry.get(form.form_id))
         return form
 

@@ -88,3 +88,34 @@ def test_question_names_must_not_clash_with_system_columns(store):
     with pytest.raises(StorageError) as err:
         store.register_form(bad)
     assert err.value.code == "db.reserved_name"
+
+
+def test_form_without_a_file_survives_a_restart(tmp_path):
+    form = survey_form("7")
+    with open_store(tmp_path) as s:
+        s.set_unit("330106")
+        s.register_form(form)
+        uuid = s.save("t_survey", {"resp_name": "甲", "kids": [{"kid_name": "乙"}]})
+    with open_store(tmp_path) as s:
+        again = s.form("t_survey")
+        assert again.version == "7" and again is not form
+        assert [q.name for q in again.walk()] == [q.name for q in form.walk()]
+        assert again.question("age").severity == "warning"
+        assert again.repeat_of("kid_name").name == "kids"
+        assert s.get("t_survey", uuid)["kids"][0]["kid_name"] == "乙"
+
+
+def test_form_from_bundle_bytes_is_kept_as_a_file(tmp_path):
+    import forms
+
+    data = forms.builtin_form_paths()["kexie_volunteer_monthly"].read_bytes()
+    form = forms.load_form(data, name="kexie_volunteer_monthly.xlsx")
+    form.version = "2099.1"  # pretend it is a newer version from a bundle
+    with open_store(tmp_path) as s:
+        s.register_form(form, data=data)
+        assert s.form("kexie_volunteer_monthly").version == "2099.1"
+    kept = tmp_path / "forms" / "kexie_volunteer_monthly" / "2099.1.xlsx"
+    assert kept.read_bytes() == data
+    with open_store(tmp_path) as s:
+        # reloaded from the kept file (whose own version is the built-in one)
+        assert s.form("kexie_volunteer_monthly", "2099.1").form_id == "kexie_volunteer_monthly"
