@@ -42,9 +42,10 @@ class GateResult:
     dims: dict[str, tuple[int, int]] = field(default_factory=dict)  # part -> (rows, columns)
 
 
-_ROW_REF = re.compile(rb"<row [^>]*?\br=\"(\d{1,9})\"")
-_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_CELL_REF = re.compile(rb"<c r=\"([A-Z]{1,5})(\d{1,9})")
+_ROW_REF = re.compile(rb"<row r=\"(\d{1,9})\"")
+_CONTROL_TABLE = bytes(0 if (b < 32 and b not in (9, 10, 13)) else 1 for b in range(256))
+_CELL_COL = re.compile(rb"<c r=\"([A-Z]{1,5})")
+_FAR_ROW = re.compile(rb"<c r=\"[A-Z]{1,5}(\d{7,9})")
 
 
 def _col_number(letters: bytes) -> int:
@@ -121,7 +122,7 @@ def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateRe
     scan_formula = is_sheet
     tail = b""
     read = 0
-    max_row = max_col = rows_seen = 0
+    max_row = max_col = 0
     try:
         with zf.open(info) as fh:
             while True:
@@ -134,7 +135,7 @@ def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateRe
                 window = tail + chunk
                 if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
                     raise _fail(path, "bundle.xml.doctype", "bundle.fix.resend", name=info.filename)
-                if _RAW_CONTROL.search(chunk):  # not allowed in XML 1.0; we always escape them
+                if b"\0" in chunk.translate(_CONTROL_TABLE):  # XML 1.0 forbids them; we escape
                     raise _fail(
                         path, "bundle.xml.control_chars", "bundle.fix.resend", name=info.filename
                     )
@@ -142,35 +143,31 @@ def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateRe
                     result.formula_parts.append(info.filename)
                     scan_formula = False
                 if is_sheet:
-                    # Bound the sheet by its cell references, never by <dimension>: calamine
-                    # allocates the dense rectangle, so a stray far cell must be refused first.
-                    rows_seen += (
-                        window.count(b"<row ") + window.count(b"<row>") - tail.count(b"<row")
-                    )
-                    for m in _ROW_REF.finditer(window):
-                        max_row = max(max_row, int(m.group(1)))
-                    letters = set()
-                    for m in _CELL_REF.finditer(window):
-                        letters.add(m.group(1))
-                        max_row = max(max_row, int(m.group(2)))
-                    for col in letters:
-                        max_col = max(max_col, _col_number(col))
-                    rows = max(max_row, rows_seen)
-                    if rows > MAX_ROWS or max_col > MAX_COLS:
-                        raise _fail(
-                            path,
-                            "bundle.xml.beyond_limits",
-                            "bundle.fix.resend",
-                            name=info.filename,
-                        )
-                    if rows * max(max_col, 1) > MAX_DENSE_CELLS:
-                        raise _fail(
-                            path, "bundle.xml.too_big", "bundle.fix.split", name=info.filename
-                        )
-                tail = chunk[-16:]
+                    max_row, max_col = _bounds(window, max_row, max_col, path, info.filename)
+                tail = chunk[-32:]
         if is_sheet:
-            result.dims[info.filename] = (max(max_row, rows_seen), max_col)
+            result.dims[info.filename] = (max_row, max_col)
     except BundleError:
         raise
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
         raise _fail(path, "bundle.file.truncated", "bundle.fix.resend") from None
+
+
+def _bounds(window: bytes, max_row: int, max_col: int, path: Path, name: str) -> tuple[int, int]:
+    """Bound a sheet by its cell references, never by <dimension>: calamine allocates the dense
+    rectangle, so a stray far cell must be refused before it is read. Rows are counted too, for
+    files that leave out the references."""
+    rows = _ROW_REF.findall(window)
+    if rows:
+        max_row = max(max_row, max(map(int, rows)))
+    max_row = max(max_row, window.count(b"<row"))
+    for m in _FAR_ROW.findall(window):
+        max_row = max(max_row, int(m))
+    letters = set(_CELL_COL.findall(window))
+    if letters:
+        max_col = max(max_col, max(_col_number(c) for c in letters))
+    if max_row > MAX_ROWS or max_col > MAX_COLS:
+        raise _fail(path, "bundle.xml.beyond_limits", "bundle.fix.resend", name=name)
+    if max_row * max(max_col, 1) > MAX_DENSE_CELLS:
+        raise _fail(path, "bundle.xml.too_big", "bundle.fix.split", name=name)
+    return max_row, max_col

@@ -68,11 +68,8 @@ def _assert_refused(path: Path, code: str, tmp_path: Path) -> None:
     summary = import_bundle(county, path)
     assert summary.refused and code in [p.code for p in summary.refused]
     assert county.snapshot() == before and county.backups == []
-    merged = (
-        merge_bundles(county, [path], tmp_path / "out" / "m.xlsx")
-        if (tmp_path / "out").mkdir(exist_ok=True) is None
-        else None
-    )
+    (tmp_path / "out").mkdir(exist_ok=True)
+    merged = merge_bundles(county, [path], tmp_path / "out" / "m.xlsx")
     assert merged.refused and merged.counts == {}
     leftovers = [p for p in tmp_path.rglob(".kexie-*")]
     assert leftovers == []
