@@ -75,7 +75,8 @@ def _inspect_child(bundle: str, template: str, repeats: int) -> dict:
             return
         if state.get("store"):
             state["store"].close()
-        target = tmp / f"city{len(state)}"
+        state["n"] = state.get("n", 0) + 1
+        target = tmp / f"city{state['n']}"
         shutil.copytree(template, target)
         state["store"] = open_store(target, create=False)
 

@@ -25,7 +25,7 @@ are taken side by side in one run.
 ## How to run
 
 ```
-python -m bench            # full run (first run also makes the data: ~15-30 min, later ~20 min)
+python -m bench            # full run (the first also makes the data, ~10 min more)
 python -m bench --quick    # small sizes, under two minutes once the data exists
 python -m bench --only merge-stress export   # some scenarios; results printed, doc untouched
 python -m bench --pandas-full                # run pandas on all 183 stress bundles (~14 min, ~15 GB)
@@ -47,13 +47,12 @@ the dict is described in `bench/runner.py`); while one does not exist its row sa
 - Data is made as a user makes it, with `kexie demo` and `kexie export`, in `bench/.data/`
   (git-ignored; remade when forms/, localdb/ or exports/ change). Counties: the 183 county-level
   units of Sichuan (510000), merged at province level.
-  - typical: one real `kexie init` + `kexie demo --records 50` + `kexie export` per county
-    (parallel processes).
-  - stress: one real `kexie demo --records 2000` data folder, copied per county and re-keyed
-    (county code, townships mapped in order onto the county's own, new UUIDs) through the public
-    store API (`iter_rows` → `upsert_rows`), then a real `kexie export` per county. Generating
-    183 × 2,000-record folders with `kexie demo` would take far longer; the bundles differ
-    between counties only in unit and UUIDs, which the merge cannot exploit.
+  - typical: per county a fresh data folder, `kexie init --unit COUNTY`,
+    `kexie demo --records 50 --seed S` (survey records plus 12 months of reports for the county
+    and its townships), `kexie export`; two counties at a time.
+  - stress: the same with `--records 2000` (about 5 s per county): one real demo + export per
+    county, no copying or re-keying. `kexie demo` leaves some records as drafts, which export
+    leaves out, so a "2,000-record" bundle carries about 1,800 survey records (~90 columns).
 - pandas stress: measured at 20 and 80 bundles, estimated at 183 by linear extrapolation unless
   `--pandas-full` (it needs ~4.5 s and ~80 MB per bundle, all held at once). Estimated figures are
   labelled as such in the table.
