@@ -17,7 +17,7 @@ import re
 
 from exports.format import FLOAT, INT, MAX_CELL_CHARS
 
-_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
 _XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _SAFE_INT = 2**53
 
@@ -31,9 +31,9 @@ def _escape_match(m: re.Match) -> str:
 
 def xml_text(value: str) -> str:
     """``value`` ready for an XML text node in a cell (reversible, see module docstring)."""
-    if _NEEDS_ESCAPE.search(value) is None:
+    if NEEDS_ESCAPE.search(value) is None:
         return value
-    return _NEEDS_ESCAPE.sub(_escape_match, value)
+    return NEEDS_ESCAPE.sub(_escape_match, value)
 
 
 def excel_length(value: str) -> int:

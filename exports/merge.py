@@ -1,23 +1,27 @@
 """``merge_bundles``: subordinate bundles plus this installation's data → one bundle for this unit.
 
-Streaming with bounded memory: every bundle is verified while its rows are staged in a temporary
-SQLite file (one transaction per bundle; a bundle that fails verification is taken out again
-and refused), versions are reconciled there with SQL (``exports.resolve`` rules: by uuid, then
-reports by unit × period × form × key, then tombstones, then repeat rows follow the winning
-version of their record), and the winners are streamed into the output workbook. Only one
-bundle's sheet is held in memory at a time. The output is itself a bundle: merging it again one
-level up works the same way. Order-free: ties are broken by content, never by input order.
+Streaming with bounded memory: every input is verified and its rows turned into staging tuples
+(``exports.stage``, in up to two worker processes when there are several inputs), the tuples
+go into a temporary SQLite file (one transaction per input; a refused input leaves nothing),
+versions are reconciled there with SQL (``exports.resolve`` rules: by uuid, then reports by
+unit × period × form × key, then tombstones, then repeat rows follow the winning version of
+their record), and the winners are streamed into the output workbook — as the cell XML
+rendered when they were read, when the merged sheet has the input's column layout. Memory holds
+one input (per worker) at a time plus SQLite's cache. The output is itself a bundle and merges
+again one level up. Order-free: ties are broken by content, never by input order.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
 import sqlite3
 import tempfile
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from exports.canonical import canonical_json, combine_sorted, row_digest
@@ -26,18 +30,20 @@ from exports.export import collect_form, form_blob
 from exports.format import TOMBSTONE_TABLE
 from exports.importer import outside_problem
 from exports.model import Column, MergeSummary, TableSpec
-from exports.reader import BundleReader
-from exports.resolve import change, report_identity
+from exports.reader import _Totals
+from exports.resolve import change
 from exports.specs import Normaliser, form_specs, tombstone_spec
+from exports.stage import MAIN, REPEAT, TOMB, RowMaker, Staged, read_for_merge
+from exports.xlsx_stream import UNIT_SLOT_MARK, Renderer
 from i18n import get_language, normalise_language, tr
 from i18n.errors import BundleError, Location, Problem, UsageError
 from kexie.tasks import NULL_TASK, TaskState
 
-MAIN, REPEAT, TOMB = 0, 1, 2
 BATCH = 5000
 _SCHEMA = """
 CREATE TABLE rows(tbl TEXT, kind INTEGER, uuid TEXT, parent TEXT, modified TEXT, digest BLOB,
-                  src TEXT, ident TEXT, sort TEXT, data TEXT, win INTEGER DEFAULT 0);
+                  src TEXT, ident TEXT, sort TEXT, unit TEXT, period TEXT, data TEXT, xml TEXT,
+                  win INTEGER DEFAULT 0);
 """
 
 
@@ -53,17 +59,19 @@ class Staging:
                        "cache_size=-32000"):  # fmt: skip
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(_SCHEMA)
-        self.batch: list[tuple] = []
 
-    def add(self, row: tuple) -> None:
-        self.batch.append(row)
-        if len(self.batch) >= BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.batch:
-            self.db.executemany("INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,0)", self.batch)
-            self.batch.clear()
+    def insert(self, rows: list[tuple]) -> None:
+        """Insert one input's rows in one transaction."""
+        self.db.execute("BEGIN")
+        try:
+            for i in range(0, len(rows), BATCH):
+                self.db.executemany(
+                    "INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0)", rows[i : i + BATCH]
+                )
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -71,15 +79,6 @@ class Staging:
         for suffix in ("", "-journal", "-wal", "-shm"):
             with contextlib.suppress(OSError):
                 os.unlink(f"{self.path}{suffix}")
-
-
-def _sort_key(row: dict, kind: int) -> str:
-    if kind == MAIN:
-        return "\x1f".join((row.get("_unit") or "", row.get("_period") or "",
-                            row.get("_created") or "", row.get("_uuid") or ""))  # fmt: skip
-    if kind == REPEAT:
-        return f"{row.get('_parent_uuid') or ''}\x1f{row.get('_index') or 0:09d}"
-    return row.get("_uuid") or ""
 
 
 class _Tables:
@@ -93,6 +92,243 @@ class _Tables:
         self.meta.setdefault(table, (form_id, repeat))
         for name, kind in columns:
             self.columns[table].setdefault(name, kind)
+
+
+def _workers(paths: list) -> int:
+    """Worker processes for reading inputs: none for one or two inputs (start-up costs more)."""
+    wanted = os.environ.get("KEXIE_MERGE_WORKERS")
+    if wanted is not None:
+        return max(0, int(wanted))
+    if len(paths) < 3:
+        return 0
+    return min(2, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
+
+
+def _read_all(paths: list[str], task: TaskState):
+    """Yield the inputs read, in order, at most a few ahead (bounded memory)."""
+    workers = _workers(paths)
+    if workers == 0:
+        for p in paths:
+            task.check()
+            yield read_for_merge(p)
+        return
+    ctx = multiprocessing.get_context("spawn")  # never fork a process that may run Qt threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: deque = deque()
+        todo = iter(paths)
+        try:
+            for p in todo:
+                pending.append(pool.submit(read_for_merge, p))
+                if len(pending) > workers:
+                    break
+            while pending:
+                task.check()
+                result = pending.popleft().result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(pool.submit(read_for_merge, nxt))
+                yield result
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+class _Merge:
+    """State of one merge run."""
+
+    def __init__(self, store, out: Path, lang: str, allow_outside: bool) -> None:
+        self.store = store
+        self.own = store.unit_code
+        self.names = UnitNames(store.units, self.own)
+        self.lang = lang
+        self.allow_outside = allow_outside
+        self.summary = MergeSummary(out)
+        self.staging = Staging(out.parent if str(out.parent) else Path("."))
+        self.tables = _Tables()
+        self.content = Content(self.own, self.names, lang)
+        self.blobs: dict[tuple[str, str], bytes] = {}
+        self.forms_meta: dict[str, dict] = {}
+        self.omitted: dict[str, set[str]] = defaultdict(set)
+        self.units_from: dict[str, str] = {}
+        self.seen_sha: set[str] = set()
+        self.totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.layouts: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def take(self, staged: Staged) -> None:
+        """Check one input read by ``read_for_merge`` and stage its rows."""
+        summary, file = self.summary, staged.file
+        if staged.error is not None:
+            summary.refused.append(staged.error)
+            return
+        if staged.problems:
+            summary.refused += staged.problems
+            return
+        m = staged.manifest
+        if m["sha256"] in self.seen_sha:
+            summary.skipped_same.append(file)
+            return
+        if not self.allow_outside:
+            for unit in [m["unit"], *m["contains"]]:
+                if not self.names.within(unit, self.own):
+                    summary.refused.append(outside_problem(file, unit, self.own))
+                    return
+        src = m["sha256"]
+        self.staging.insert(staged.rows)
+        self.seen_sha.add(src)
+        for unit in m["contains"]:
+            first = self.units_from.get(unit)
+            if first is not None and first != file:
+                summary.warnings.append(Problem("bundle.merge.unit_twice", {"unit": unit,
+                                        "first": Path(first).name}, Location(file=file), "warning"))  # fmt: skip
+            else:
+                self.units_from[unit] = file
+        for table, entry in m["tables"].items():
+            self.tables.add(table, entry.get("form"), entry.get("repeat"), entry["columns"])
+            self.layouts[(src, table)] = staged.layouts[table]
+        for table, sums in staged.totals.items():
+            for col, v in sums.items():
+                self.totals[table][col] += v
+        self.blobs.update(staged.blobs)
+        for form_id, meta in m["forms"].items():
+            fm = self.forms_meta.setdefault(
+                form_id, {k: meta.get(k) for k in ("title", "kind", "period_type", "report_key")}
+                | {"versions": [], "sha256": {}})  # fmt: skip
+            for v in meta.get("versions") or []:
+                if v not in fm["versions"]:
+                    fm["versions"].append(v)
+            fm["sha256"].update(meta.get("sha256") or {})
+        for form_id, left in (m.get("sensitive_omitted") or {}).items():
+            self.omitted[form_id].update(left)
+        self.content.sources.append(
+            {"sha256": src, "unit": m["unit"], "contains": sorted(m["contains"])}
+        )
+
+    def take_local(self) -> list:
+        """This installation's own exportable data, staged like one more input (source "0")."""
+        store, lang = self.store, self.lang
+        scratch = Content(self.own, self.names, lang)
+        tomb = tombstone_spec(lang)
+        scratch.add_table(tomb)
+        tomb_norm = Normaliser(tomb)
+        forms, rows_out = [], []
+        for form in store.forms():
+            _, rows, tombs = collect_form(store, form, scratch, period=None,
+                                          include_sensitive=False, lang=lang, keep=tomb_norm)  # fmt: skip
+            if not rows and not tombs:
+                continue
+            forms.append(form)
+            key = list(form.report_key or [])
+            for table, items in [*rows.items(), (TOMBSTONE_TABLE, tombs)]:
+                spec = scratch.specs[table]
+                cols = [(c.name, c.kind) for c in spec.columns]
+                self.tables.add(table, spec.form_id, spec.repeat, [list(c) for c in cols])
+                kind = (
+                    TOMB if table == TOMBSTONE_TABLE else (MAIN if spec.repeat is None else REPEAT)
+                )
+                maker = RowMaker(table, kind, cols, "0", key)
+                self.layouts[("0", table)] = tuple(n for n, _ in cols)
+                for row in items:
+                    text = canonical_json(row)
+                    rows_out.append(maker(row, text, row_digest(table, text)))
+            for table, t in scratch.totals.items():
+                for col, v in t.sums.items():
+                    self.totals[table][col] += v
+                t.sums = dict.fromkeys(t.sums, 0)
+        self.staging.insert(rows_out)
+        for (form_id, version), blob in scratch.form_blobs.items():
+            self.blobs[(form_id, version)] = blob
+        for form_id, left in scratch.sensitive_omitted.items():
+            self.omitted[form_id].update(left)
+        for form in forms:
+            self.content.add_form(form, form_blob(form))
+        return forms
+
+    def finish_content(self, local_forms: list) -> None:
+        """Specs, forms, counts, totals, units, periods, roll-ups of the winners."""
+        content, db = self.content, self.staging.db
+        for spec in _specs(self.store, self.tables, local_forms, self.blobs, self.lang):
+            content.add_table(spec)
+        for (form_id, version), blob in sorted(self.blobs.items()):
+            content.form_blobs[(form_id, version)] = blob
+        for form_id, meta in self.forms_meta.items():
+            entry = content.forms.setdefault(form_id, {**meta, "versions": [], "sha256": {}})
+            for v in meta.get("versions", []):
+                if v not in entry["versions"]:
+                    entry["versions"].append(v)
+            entry["versions"].sort()
+            entry["sha256"].update(meta.get("sha256", {}))
+        content.sensitive_omitted = {f: sorted(v) for f, v in sorted(self.omitted.items()) if v}
+        for table, n in db.execute("SELECT tbl, COUNT(*) FROM rows WHERE win=1 GROUP BY tbl"):
+            content.counts[table] = n
+        # Totals of the winners: every input's exact totals minus those of the rows that lost.
+        losers: dict[str, _Totals] = {}
+        for table, data in db.execute("SELECT tbl, data FROM rows WHERE win=0"):
+            if table not in losers:
+                spec = content.specs[table]
+                losers[table] = _Totals([(c.name, c.kind) for c in spec.columns if not c.derived])
+            losers[table].add(json.loads(data))
+        for table, acc in content.totals.items():
+            have = self.totals.get(table, {})
+            lost = losers[table].sums if table in losers else {}
+            acc.sums = {c: have.get(c, 0) - lost.get(c, 0) for c in acc.sums}
+        for (unit,) in db.execute(
+            "SELECT DISTINCT unit FROM rows WHERE win=1 AND unit IS NOT NULL"
+        ):
+            content.units.add(unit)
+        for (period,) in db.execute(
+            "SELECT DISTINCT period FROM rows WHERE win=1 AND kind IN (?, ?) AND period IS NOT NULL",
+            (MAIN, TOMB),
+        ):
+            content.periods.add(period)
+        mains = [t for t, s in content.specs.items() if s.repeat is None and t != TOMBSTONE_TABLE]
+        for table in mains:
+            spec = content.specs[table]
+            if spec.kind != "report":  # surveys: respondents per unit, counted in SQL
+                for unit, n in db.execute(
+                    "SELECT unit, COUNT(*) FROM rows WHERE win=1 AND tbl=? GROUP BY unit", (table,)
+                ):
+                    content.rollups[spec.form_id].add_count(unit, n)
+                continue
+            for (data,) in db.execute(
+                "SELECT data FROM rows WHERE win=1 AND tbl=? AND period IS NOT NULL", (table,)
+            ):
+                row = json.loads(data)
+                if row.get("_status") != "nil":
+                    content.rollups[spec.form_id].add(row)
+                content.completeness.add(spec.form_id, spec.title, row)
+
+    def rows_for(self, table: str, engine: str = "stream"):
+        """Factory of the winners of ``table`` in sheet order, as templates where possible."""
+        spec = self.content.specs[table]
+        names = tuple(c.name for c in spec.columns)
+        good = {src for (src, t), lay in self.layouts.items() if t == table and lay == names}
+        if engine != "stream":
+            good = set()
+        norm = self.content.normalisers[table]
+        unit_at = names.index("~unit_name") if "~unit_name" in names else None
+        renderer = Renderer(len(names))
+        unit_cells: dict[str | None, str] = {}
+        name_of = self.names.name
+
+        def gen():
+            cur = self.staging.db.execute(
+                "SELECT src, unit, xml, data FROM rows WHERE win=1 AND tbl=? ORDER BY sort",
+                (table,),
+            )
+            for src, unit, xml, data in cur:
+                if src in good:
+                    if unit_at is not None:
+                        cell = unit_cells.get(unit)
+                        if cell is None:
+                            cell = unit_cells[unit] = renderer.unit_cell(unit_at, name_of(unit))
+                        xml = xml.replace(UNIT_SLOT_MARK, cell)
+                    yield xml
+                else:
+                    yield norm.sheet_row(json.loads(data), name_of)
+
+        return gen
 
 
 def merge_bundles(
@@ -113,189 +349,39 @@ def merge_bundles(
     start = time.perf_counter()
     lang = normalise_language(lang or get_language())
     out = Path(out)
-    own = store.unit_code
-    if not own:
+    if not store.unit_code:
         raise UsageError("bundle.export.no_unit", fix="bundle.fix.init_unit")
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise BundleError("bundle.write.no_folder", location=Location(file=str(out)),
                           folder=str(folder))  # fmt: skip
-    names = UnitNames(store.units, own)
-    summary = MergeSummary(out)
-    staging = Staging(folder)
+    run = _Merge(store, out, lang, allow_outside)
+    summary = run.summary
     try:
-        tables = _Tables()
-        content = Content(own, names, lang)
-        blobs: dict[tuple[str, str], bytes] = {}
-        forms_meta: dict[str, dict] = {}
-        omitted: dict[str, set[str]] = defaultdict(set)
-        units_from: dict[str, str] = {}
-        seen_sha: set[str] = set()
         total = max(len(paths), 1)
-        for i, p in enumerate(paths):
-            task.check()
-            _stage_bundle(Path(p), staging, summary, tables, blobs, forms_meta, omitted,
-                          units_from, seen_sha, own, names, allow_outside, content)  # fmt: skip
+        for i, staged in enumerate(_read_all([str(p) for p in paths], task)):
+            run.take(staged)
             task.report(0.6 * (i + 1) / total, tr("bundle.progress.merging", lang))
-        local_forms = []
-        if include_local:
-            local_forms = _stage_local(store, staging, tables, blobs, omitted, content, lang)
-        staging.flush()
+        local_forms = run.take_local() if include_local else []
         summary.inputs = len(paths)
         task.check()
-        _resolve(staging, summary, store)
-        task.report(0.7, tr("bundle.progress.merging", lang))
-        specs = _specs(store, tables, local_forms, blobs, lang)
-        for spec in specs:
-            content.add_table(spec)
-        for (form_id, version), blob in sorted(blobs.items()):
-            content.form_blobs[(form_id, version)] = blob
-        for form_id, meta in forms_meta.items():
-            entry = content.forms.setdefault(form_id, {**meta, "versions": [], "sha256": {}})
-            for v in meta.get("versions", []):
-                if v not in entry["versions"]:
-                    entry["versions"].append(v)
-            entry["versions"].sort()
-            entry["sha256"].update(meta.get("sha256", {}))
-        content.sensitive_omitted = {f: sorted(v) for f, v in sorted(omitted.items()) if v}
-        db = staging.db
-        for table, data in db.execute("SELECT tbl, data FROM rows WHERE win=1 ORDER BY tbl, sort"):
-            content.account(table, json.loads(data))
+        _resolve(run.staging, summary, store)
+        run.finish_content(local_forms)
+        db = run.staging.db
         sha = combine_sorted(
             d for (d,) in db.execute("SELECT digest FROM rows WHERE win=1 ORDER BY digest")
         )
         task.report(0.8, tr("bundle.progress.writing", lang))
-
-        def rows_for(table: str):
-            norm = content.normalisers[table]
-            loads, name = json.loads, names.name
-
-            def gen():
-                cur = staging.db.execute(
-                    "SELECT data FROM rows WHERE win=1 AND tbl=? ORDER BY sort", (table,)
-                )
-                for (data,) in cur:
-                    yield norm.sheet_row(loads(data), name)
-
-            return gen
-
-        manifest = content.write(out, rows_for, sha256=sha, period=None, clerk=store.clerk,
-                                 engine=engine, task=task)  # fmt: skip
+        manifest = run.content.write(out, lambda t: run.rows_for(t, engine), sha256=sha, period=None,
+                                     clerk=store.clerk, engine=engine, task=task)  # fmt: skip
         summary.sha256 = sha
         summary.counts = dict(manifest["counts"])
         summary.contains = list(manifest["contains"])
     finally:
-        staging.close()
+        run.staging.close()
     summary.seconds = time.perf_counter() - start
     task.report(1.0)
     return summary
-
-
-def _stage_bundle(path, staging, summary, tables, blobs, forms_meta, omitted, units_from,
-                  seen_sha, own, names, allow_outside, content) -> None:  # fmt: skip
-    file = str(path)
-    try:
-        reader = BundleReader(path)
-    except BundleError as exc:
-        summary.refused.append(exc.as_problem())
-        return
-    m = reader.manifest
-    if m["sha256"] in seen_sha:
-        summary.skipped_same.append(file)
-        return
-    if not allow_outside:
-        for unit in [m["unit"], *m["contains"]]:
-            if not names.within(unit, own):
-                summary.refused.append(outside_problem(file, unit, own))
-                return
-    bundle_blobs = reader.check_forms()
-    src = m["sha256"]
-    kinds = {t: (MAIN if e.get("repeat") is None else REPEAT) for t, e in m["tables"].items()}
-    kinds[TOMBSTONE_TABLE] = TOMB
-    keys = {f: meta.get("report_key") or [] for f, meta in m["forms"].items()}
-    add = staging.add
-
-    def consume(table: str, row: dict, text: str, digest: bytes, _r: int) -> None:
-        kind = kinds.get(table, MAIN)
-        ident = None
-        if kind == MAIN and row.get("_period"):
-            ident = json.dumps(report_identity(table, row, keys.get(table, [])), ensure_ascii=False)
-        add((table, kind, row.get("_uuid"), row.get("_parent_uuid"), row.get("_modified"),
-             digest, src, ident, _sort_key(row, kind), text))  # fmt: skip
-
-    staging.db.execute("BEGIN")
-    try:
-        reader.scan(consume)
-        staging.flush()
-    except BaseException:
-        staging.batch.clear()
-        staging.db.execute("ROLLBACK")
-        raise
-    if not reader.valid:
-        staging.db.execute("ROLLBACK")
-        summary.refused += [p for p in reader.findings if p.severity == "error"]
-        return
-    staging.db.execute("COMMIT")
-    seen_sha.add(src)
-    for unit in m["contains"]:
-        first = units_from.get(unit)
-        if first is not None and first != file:
-            summary.warnings.append(Problem("bundle.merge.unit_twice", {"unit": unit,
-                                    "first": Path(first).name}, Location(file=file), "warning"))  # fmt: skip
-        else:
-            units_from[unit] = file
-    for table, entry in m["tables"].items():
-        tables.add(table, entry.get("form"), entry.get("repeat"), entry["columns"])
-    blobs.update(bundle_blobs)
-    for form_id, meta in m["forms"].items():
-        fm = forms_meta.setdefault(form_id, {k: meta.get(k) for k in ("title", "kind", "period_type", "report_key")}
-                                   | {"versions": [], "sha256": {}})  # fmt: skip
-        for v in meta.get("versions") or []:
-            if v not in fm["versions"]:
-                fm["versions"].append(v)
-        fm["sha256"].update(meta.get("sha256") or {})
-    for form_id, names_left in (m.get("sensitive_omitted") or {}).items():
-        omitted[form_id].update(names_left)
-    content.sources.append({"sha256": src, "unit": m["unit"], "contains": sorted(m["contains"])})
-
-
-def _stage_local(store, staging, tables, blobs, omitted, content, lang) -> list:
-    """This installation's own exportable data, staged like one more bundle (source "0")."""
-    scratch = Content(store.unit_code, content.names, lang)
-    tomb = tombstone_spec(lang)
-    scratch.add_table(tomb)
-    tomb_norm = Normaliser(tomb)
-    forms = []
-    staging.db.execute("BEGIN")
-    for form in store.forms():
-        _, rows, tombs = collect_form(store, form, scratch, period=None, include_sensitive=False,
-                                      lang=lang, keep=tomb_norm)  # fmt: skip
-        if not rows and not tombs:
-            continue
-        forms.append(form)
-        key = list(form.report_key or [])
-        for table, items in [*list(rows.items()), (TOMBSTONE_TABLE, tombs)]:
-            spec = scratch.specs[table]
-            tables.add(table, spec.form_id, spec.repeat, [[c.name, c.kind] for c in spec.columns])
-            kind = TOMB if table == TOMBSTONE_TABLE else (MAIN if spec.repeat is None else REPEAT)
-            for row in items:
-                text = canonical_json(row)
-                ident = None
-                if kind == MAIN and row.get("_period"):
-                    ident = json.dumps(report_identity(table, row, key), ensure_ascii=False)
-                staging.add((table, kind, row.get("_uuid"), row.get("_parent_uuid"),
-                             row.get("_modified"), row_digest(table, text), "0", ident,
-                             _sort_key(row, kind), text))  # fmt: skip
-    staging.flush()
-    staging.db.execute("COMMIT")
-    for (form_id, version), blob in scratch.form_blobs.items():
-        blobs[(form_id, version)] = blob
-    for form_id, left in scratch.sensitive_omitted.items():
-        omitted[form_id].update(left)
-    for form in forms:
-        content.add_form(form, form_blob(form))
-    content.units |= scratch.units
-    return forms
 
 
 def _resolve(staging: Staging, summary: MergeSummary, store) -> None:

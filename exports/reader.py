@@ -61,6 +61,7 @@ class BundleReader:
         self.manifest = self._read_manifest()
         self.sha256: str | None = None
         self.counts: dict[str, int] = {}
+        self.exact_totals: dict[str, dict[str, int]] = {}  # table -> exact sums (see _Totals)
         for part in self.gate.formula_parts:
             m = _SHEET_PART.search(part)
             names = self.wb.sheet_names
@@ -251,6 +252,7 @@ class BundleReader:
                     found=count,
                     fix="bundle.fix.resend",
                 )
+            self.exact_totals[table] = dict(totals.sums)
             if totals.result() != spec.get("totals", {}):
                 self.add("bundle.check.totals", sheet=sheet, fix="bundle.fix.resend")
             if not is_repeat and table != TOMBSTONE_TABLE:

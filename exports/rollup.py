@@ -163,6 +163,12 @@ class SurveyCount:
         self.names[code] = name
         self.counts[code] += 1
 
+    def add_count(self, unit: str | None, n: int) -> None:
+        """Take ``n`` respondents of ``unit`` at once."""
+        code, name = self.group(unit)
+        self.names[code] = name
+        self.counts[code] += n
+
     def grid(self, sheet_name: str) -> SheetGrid | None:
         if not self.counts:
             return None

@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from typing import BinaryIO
 
-from exports.cells import xml_text
+from exports.cells import NEEDS_ESCAPE, xml_text
 
 ROWS_PER_CHUNK = 200
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
@@ -30,39 +30,81 @@ def col_letter(index: int) -> str:
     return letters
 
 
-def _cells(values: Sequence, letters: list[str], r: int) -> str:
-    parts = []
-    append = parts.append
-    for letter, v in zip(letters, values, strict=False):
-        if v is None:
-            continue
-        t = type(v)
-        if t is str:
-            if not v:
+def _needs_escape(values: Sequence):
+    # Joined by "\n", which no escape pattern contains, so no match can straddle two values.
+    return NEEDS_ESCAPE.search("\n".join([v for v in values if type(v) is str]))
+
+
+ROW_SLOT = "\x01"  # stands for the row number in a rendered row template
+UNIT_SLOT_MARK = "\x02"  # stands for the unit-name cell (filled in when the row is written)
+
+
+class _UnitSlot:
+    """Placeholder value for the display-only unit-name cell of a template."""
+
+
+UNIT_SLOT = _UnitSlot()
+
+
+class Renderer:
+    """Renders rows of one sheet layout as cell XML templates (row number left open, so a
+    template can be made once — e.g. while a merge input is read — and numbered when written).
+    Control characters never reach the XML raw (``cells.xml_text``), so the slot characters
+    cannot clash with data."""
+
+    def __init__(self, ncols: int) -> None:
+        letters = [col_letter(i) for i in range(ncols)]
+        self.open_text = [f'<c r="{x}\x01" t="inlineStr"><is><t>' for x in letters]
+        self.open_keep = [
+            f'<c r="{x}\x01" t="inlineStr"><is><t xml:space="preserve">' for x in letters
+        ]
+        self.open_num = [f'<c r="{x}\x01"><v>' for x in letters]
+
+    def template(self, values: Sequence) -> str:
+        """Cell XML for one row of values (None → no cell), row number as ``ROW_SLOT``."""
+        parts = []
+        append = parts.append
+        # One search over all the row's text decides whether any value needs escaping.
+        plain = _needs_escape(values) is None
+        i = -1
+        for v in values:
+            i += 1
+            if v is None:
                 continue
-            if v[0] in " \t\n" or v[-1] in " \t\n":
-                append(
-                    f'<c r="{letter}{r}" t="inlineStr"><is><t xml:space="preserve">'
-                    f"{xml_text(v)}</t></is></c>"
-                )
-            else:
-                append(f'<c r="{letter}{r}" t="inlineStr"><is><t>{xml_text(v)}</t></is></c>')
-        elif t is int:
-            append(f'<c r="{letter}{r}"><v>{v}</v></c>')
-        elif t is float:
-            append(f'<c r="{letter}{r}"><v>{v!r}</v></c>')
-        else:  # bool or anything unexpected: as text, never lost
-            append(f'<c r="{letter}{r}" t="inlineStr"><is><t>{xml_text(str(v))}</t></is></c>')
-    return "".join(parts)
+            t = type(v)
+            if t is str:
+                if not v:
+                    continue
+                if v[0] in " \t\n" or v[-1] in " \t\n":
+                    append(self.open_keep[i] + (v if plain else xml_text(v)) + "</t></is></c>")
+                else:
+                    append(self.open_text[i] + (v if plain else xml_text(v)) + "</t></is></c>")
+            elif t is int:
+                append(f"{self.open_num[i]}{v}</v></c>")
+            elif t is float:
+                append(f"{self.open_num[i]}{v!r}</v></c>")
+            elif v is UNIT_SLOT:
+                append(UNIT_SLOT_MARK)
+            else:  # bool or anything unexpected: as text, never lost
+                append(self.open_text[i] + xml_text(str(v)) + "</t></is></c>")
+        return "".join(parts)
+
+    def unit_cell(self, index: int, name: str) -> str:
+        """The unit-name cell for column ``index`` (row number still open)."""
+        return self.open_text[index] + xml_text(name) + "</t></is></c>" if name else ""
 
 
-def rows_xml(rows: Iterable[Sequence], ncols: int, first_row: int = 2) -> Iterable[str]:
-    """``<row>`` elements for ``rows`` (already normalised values), in chunks of text."""
-    letters = [col_letter(i) for i in range(ncols)]
+def rows_xml(rows: Iterable[Sequence | str], ncols: int, first_row: int = 2) -> Iterable[str]:
+    """``<row>`` elements, in chunks of text, for rows given as value tuples (already
+    normalised) or as templates from :meth:`Renderer.template`."""
+    renderer = Renderer(ncols)
+    template = renderer.template
     buf: list[str] = []
     r = first_row
     for values in rows:
-        buf.append(f'<row r="{r}">{_cells(values, letters, r)}</row>')
+        cells = values if type(values) is str else template(values)
+        rs = str(r)
+        buf.append(f'<row r="{rs}">{cells.replace(ROW_SLOT, rs)}</row>')
         r += 1
         if len(buf) >= ROWS_PER_CHUNK:
             yield "".join(buf)

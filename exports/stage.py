@@ -1,0 +1,106 @@
+"""Reading one merge input: verify it and turn its rows into staging tuples.
+
+Runs in a worker process when a merge has several inputs (``exports.merge``), so it takes and
+returns only plain, picklable data. Each row comes back with its canonical JSON, digest, sort
+key and a pre-rendered XML template of its cells in the bundle's own column order, so that the
+writer can copy it when the merged sheet has the same layout (the usual case).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exports.cells import needs_text
+from exports.format import INT, TOMBSTONE_TABLE
+from exports.reader import BundleReader
+from exports.resolve import report_identity
+from exports.xlsx_stream import UNIT_SLOT, Renderer
+from i18n.errors import BundleError, Problem
+
+MAIN, REPEAT, TOMB = 0, 1, 2
+
+
+@dataclass
+class Staged:
+    """One input, read: either ``error``/``problems`` (refused) or its rows and facts."""
+
+    file: str
+    error: Problem | None = None
+    problems: list[Problem] = field(default_factory=list)
+    manifest: dict = field(default_factory=dict)
+    blobs: dict = field(default_factory=dict)
+    totals: dict[str, dict[str, int]] = field(default_factory=dict)
+    layouts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    rows: list[tuple] = field(default_factory=list)
+
+
+def sort_key(row: dict, kind: int) -> str:
+    """Order of rows in the merged sheets: unit, period, created, uuid; repeats by parent."""
+    if kind == MAIN:
+        return "\x1f".join((row.get("_unit") or "", row.get("_period") or "",
+                            row.get("_created") or "", row.get("_uuid") or ""))  # fmt: skip
+    if kind == REPEAT:
+        return f"{row.get('_parent_uuid') or ''}\x1f{row.get('_index') or 0:09d}"
+    return row.get("_uuid") or ""
+
+
+class RowMaker:
+    """Builds staging tuples for the rows of one table in one column layout."""
+
+    def __init__(self, table: str, kind: int, columns: list[tuple[str, str]], src: str,
+                 key: list[str]) -> None:  # fmt: skip
+        self.table, self.kind, self.src, self.key = table, kind, src, key
+        self.names = [n for n, _ in columns]
+        self.int_idx = [i for i, (n, k) in enumerate(columns) if k == INT]
+        self.renderer = Renderer(len(columns))
+
+    def __call__(self, row: dict, text: str, digest: bytes) -> tuple:
+        values = [UNIT_SLOT if n == "~unit_name" else row.get(n) for n in self.names]
+        for i in self.int_idx:
+            v = values[i]
+            if v is not None and needs_text(v):
+                values[i] = str(v)
+        ident = None
+        if self.kind == MAIN and row.get("_period"):
+            ident = json.dumps(report_identity(self.table, row, self.key), ensure_ascii=False)
+        return (self.table, self.kind, row.get("_uuid"), row.get("_parent_uuid"),
+                row.get("_modified"), digest, self.src, ident, sort_key(row, self.kind),
+                row.get("_unit"), row.get("_period"), text,
+                self.renderer.template(values))  # fmt: skip
+
+
+def read_for_merge(path: str) -> Staged:
+    """Verify the bundle at ``path`` and stage its rows (nothing raised for a bad file)."""
+    out = Staged(path)
+    try:
+        reader = BundleReader(Path(path))
+    except BundleError as exc:
+        out.error = exc.as_problem()
+        return out
+    m = reader.manifest
+    out.manifest = m
+    out.blobs = reader.check_forms()
+    src = m["sha256"]
+    makers: dict[str, RowMaker] = {}
+    for table, entry in m["tables"].items():
+        kind = (
+            TOMB if table == TOMBSTONE_TABLE else (MAIN if entry.get("repeat") is None else REPEAT)
+        )
+        key = (m["forms"].get(entry.get("form")) or {}).get("report_key") or []
+        cols = [(c[0], c[1]) for c in entry["columns"]]
+        makers[table] = RowMaker(table, kind, cols, src, key)
+        out.layouts[table] = tuple(n for n, _ in cols)
+    rows = out.rows
+
+    def consume(table: str, row: dict, text: str, digest: bytes, _r: int) -> None:
+        rows.append(makers[table](row, text, digest))
+
+    reader.scan(consume)
+    if not reader.valid:
+        out.problems = [p for p in reader.findings if p.severity == "error"]
+        out.rows = []
+        return out
+    out.totals = reader.exact_totals
+    return out
