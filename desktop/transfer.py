@@ -3,7 +3,6 @@ Cancel, end with a clear summary. The work itself is ``exports``' (this module o
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,34 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import dialogs
+from desktop import dialogs, summaries
 from desktop.ops import Op, run_op
 from forms.periods import label as period_label
 from forms.periods import last_periods
 from i18n import tr
-
-
-def summary_text(summary: Any) -> str:
-    """Readable text of an export/import/merge summary, whatever its exact shape."""
-    for attr in ("message", "describe", "text"):
-        fn = getattr(summary, attr, None)
-        if callable(fn):
-            try:
-                return str(fn())
-            except TypeError:
-                continue
-    if dataclasses.is_dataclass(summary):
-        items = dataclasses.asdict(summary).items()
-    elif isinstance(summary, dict):
-        items = summary.items()
-    else:
-        return str(summary)
-    lines = []
-    for key, value in items:
-        if isinstance(value, list | tuple) and len(value) > 10:
-            value = f"{len(value)} …"
-        lines.append(f"{key}: {value}")
-    return "\n".join(lines)
 
 
 def _default_name(store: Any, kind: str) -> str:
@@ -151,7 +127,7 @@ class ExportDialog(QDialog):
         dialogs.inform(
             self.window_,
             tr("ui.export.done_title"),
-            tr("ui.export.done", summary=summary_text(summary)),
+            tr("ui.export.done", summary=summaries.export_text(self.store, summary)),
         )
         self.accept()
 
@@ -177,11 +153,13 @@ def start_import(window: Any, path: str | None = None) -> Op | None:
 
     def done(summary: Any) -> None:
         window.notify_changed("")
-        dialogs.inform(
-            window,
-            tr("ui.import.done_title"),
-            tr("ui.import.done", file=Path(path).name, summary=summary_text(summary)),
-        )
+        text = summaries.import_text(store, summary)
+        if summary.refused:
+            dialogs.warn(window, tr("ui.import.refused_title"),
+                         tr("ui.import.done", file=Path(path).name, summary=text))  # fmt: skip
+        else:
+            dialogs.inform(window, tr("ui.import.done_title"),
+                           tr("ui.import.done", file=Path(path).name, summary=text))  # fmt: skip
 
     return run_op(window, job, title=tr("ui.action.import"), success=done)
 
@@ -274,7 +252,7 @@ class MergeDialog(QDialog):
         dialogs.inform(
             self.window_,
             tr("ui.merge.done_title"),
-            tr("ui.merge.done", summary=summary_text(summary)),
+            tr("ui.merge.done", summary=summaries.merge_text(self.store, summary)),
         )
         self.accept()
 
