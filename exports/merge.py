@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from exports.canonical import canonical_json, combine_sorted, row_digest
@@ -107,32 +108,34 @@ def _workers(paths: list) -> int:
 def _read_all(paths: list[str], task: TaskState):
     """Yield the inputs read, in order, at most a few ahead (bounded memory)."""
     workers = _workers(paths)
-    if workers == 0:
-        for p in paths:
-            task.check()
-            yield read_for_merge(p)
-        return
-    ctx = multiprocessing.get_context("spawn")  # never fork a process that may run Qt threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending: deque = deque()
-        todo = iter(paths)
+    done = 0
+    if workers:
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that may run Qt threads
         try:
-            for p in todo:
-                pending.append(pool.submit(read_for_merge, p))
-                if len(pending) > workers:
-                    break
-            while pending:
-                task.check()
-                result = pending.popleft().result()
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.append(pool.submit(read_for_merge, nxt))
-                yield result
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                pending: deque = deque()
+                todo = iter(paths)
+                for p in todo:
+                    pending.append(pool.submit(read_for_merge, p))
+                    if len(pending) > workers:
+                        break
+                try:
+                    while pending:
+                        task.check()
+                        result = pending.popleft().result()
+                        nxt = next(todo, None)
+                        if nxt is not None:
+                            pending.append(pool.submit(read_for_merge, nxt))
+                        done += 1
+                        yield result
+                finally:
+                    for f in pending:
+                        f.cancel()
+        except BrokenProcessPool:
+            pass  # e.g. a calling script without a __main__ guard: read the rest here
+    for p in paths[done:]:
+        task.check()
+        yield read_for_merge(p)
 
 
 class _Merge:

@@ -18,6 +18,12 @@ from exports import export_bundle, import_bundle, inspect_bundle, merge_bundles
 TOWN, COUNTY = "110101001000", "110101000000"
 
 
+@pytest.fixture(autouse=True)
+def _merge_in_process(monkeypatch):
+    """Inputs are read in this process (worker processes are tested on their own)."""
+    monkeypatch.setenv("KEXIE_MERGE_WORKERS", "0")
+
+
 @pytest.fixture
 def good(tmp_path) -> Path:
     town = FakeStore(TOWN)

@@ -15,6 +15,12 @@ TOWNS1 = ["110101001000", "110101002000", "110101003000"]
 TOWNS2 = ["110102001000", "110102002000"]
 
 
+@pytest.fixture(autouse=True)
+def _merge_in_process(monkeypatch):
+    """Inputs are read in this process (worker processes are tested on their own)."""
+    monkeypatch.setenv("KEXIE_MERGE_WORKERS", "0")
+
+
 def _town(code: str, months=(1, 2, 3), base: int = 100, **values) -> FakeStore:
     s = FakeStore(code)
     for m in months:
@@ -166,3 +172,12 @@ def test_import_supersedes_newer_and_keeps_ours_when_newer(tmp_path):
 
 def _sheet(path, name):
     return python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+
+
+def test_worker_processes_give_the_same_bundle(tmp_path, towns, monkeypatch):
+    county = FakeStore(COUNTY1)
+    one = merge_bundles(county, towns, tmp_path / "one.xlsx")
+    monkeypatch.setenv("KEXIE_MERGE_WORKERS", "2")
+    two = merge_bundles(county, towns[::-1], tmp_path / "two.xlsx")
+    assert one.sha256 == two.sha256 and one.counts == two.counts
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kexie")] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
 from bundle_fakes import FakeStore
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,12 @@ TRICKY = [
 ]  # fmt: skip
 CARRIED = ("_uuid", "_unit", "_period", "_status", "_form_version", "_created", "_modified",
            "_author", "_explanations")  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _merge_in_process(monkeypatch):
+    """Inputs are read in this process (worker processes are tested on their own)."""
+    monkeypatch.setenv("KEXIE_MERGE_WORKERS", "0")
 
 
 def _carried(row: dict) -> dict:

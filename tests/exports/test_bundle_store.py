@@ -18,6 +18,12 @@ from localdb.demo import run_demo
 TOWN, TOWN2, COUNTY, CITY = "330106002000", "330106004000", "330106000000", "330100000000"
 
 
+@pytest.fixture(autouse=True)
+def _merge_in_process(monkeypatch):
+    """Inputs are read in this process (worker processes are tested on their own)."""
+    monkeypatch.setenv("KEXIE_MERGE_WORKERS", "0")
+
+
 def _folder(root: Path, unit: str, records: int = 0, seed: int = 1) -> Path:
     folder = root / unit
     with open_store(folder) as store:
