@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from desktop import dialogs
@@ -37,7 +38,9 @@ def add_form(window: Any, path: str | None = None) -> Any:
         dialogs.warn(
             window,
             tr("ui.addform.failed_title"),
-            tr("ui.addform.failed", count=len(errors)) + "\n\n" + check_text(result.problems),
+            tr("ui.addform.failed", file=Path(path).name, count=len(errors))
+            + "\n\n"
+            + check_text(result.problems),
         )
         return None
     try:

@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_unit)
         self._build_menus()
         notifier().changed.connect(self.retranslate)
+        notifier().install_qt_translator(i18n.get_language())  # Qt's own standard buttons
         self.retranslate()
         self.nav.setCurrentRow(0)
         self.resize(1180, 760)
