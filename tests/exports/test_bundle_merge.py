@@ -9,6 +9,8 @@ import python_calamine
 from bundle_fakes import FakeStore
 
 from exports import export_bundle, import_bundle, inspect_bundle, merge_bundles
+from i18n.errors import Cancelled
+from kexie.tasks import TaskState
 
 CITY, COUNTY1, COUNTY2 = "110100000000", "110101000000", "110102000000"
 TOWNS1 = ["110101001000", "110101002000", "110101003000"]
@@ -181,3 +183,26 @@ def test_worker_processes_give_the_same_bundle(tmp_path, towns, monkeypatch):
     two = merge_bundles(county, towns[::-1], tmp_path / "two.xlsx")
     assert one.sha256 == two.sha256 and one.counts == two.counts
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kexie")] == []
+
+
+class _CancelAfter(TaskState):
+    def __init__(self, reports: int) -> None:
+        super().__init__()
+        self.left = reports
+
+    def on_progress(self, fraction: float, label: str) -> None:
+        self.left -= 1
+        if self.left <= 0:
+            self.cancel()
+
+
+@pytest.mark.parametrize("after", [1, 3, 5])
+def test_cancel_leaves_nothing_behind(tmp_path, towns, after):
+    county = FakeStore(COUNTY1)
+    out = tmp_path / "out" / "c.xlsx"
+    out.parent.mkdir()
+    with pytest.raises(Cancelled):
+        merge_bundles(county, towns, out, task=_CancelAfter(after))
+    with pytest.raises(Cancelled):
+        export_bundle(_town(TOWNS1[0]), out, task=_CancelAfter(after))
+    assert list(out.parent.iterdir()) == []

@@ -154,3 +154,26 @@ def _export(store, out, **kw):
 def _all_text(path) -> str:
     with zipfile.ZipFile(path) as zf:
         return "".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
+
+
+def test_import_is_all_or_nothing(tmp_path):
+    town = FakeStore(TOWN)
+    town.add("t_survey", {"age": 1})
+    town.add("t_report", {"activities": 1}, period="2026-01")
+    out = _export(town, tmp_path / "b.xlsx")
+    county = FakeStore(COUNTY)
+    county.add("t_survey", {"age": 99}, unit=TOWN)
+    before = county.snapshot()
+    real = county.upsert_rows
+    calls = []
+
+    def failing(form_id, rows, repeat_rows=None, *, source):
+        calls.append(form_id)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(form_id, rows, repeat_rows, source=source)
+
+    county.upsert_rows = failing
+    with pytest.raises(OSError):
+        import_bundle(county, out)
+    assert len(calls) == 2 and county.snapshot() == before

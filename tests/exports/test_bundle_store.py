@@ -160,3 +160,27 @@ def test_merged_workbook_opens_in_libreoffice(towns, tmp_path):
     with open(outdir / "county-封面.csv", encoding="utf-8") as fh:
         cover = list(csv.reader(fh))
     assert any(COUNTY in cell for row in cover for cell in row)
+
+
+def test_import_registers_a_form_version_from_the_bundle(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(
+        Path(__file__).parents[2] / "forms" / "builtin" / "kexie_org_annual.xlsx"
+    )
+    ws = wb["settings"]
+    col = [c.value for c in ws[1]].index("version") + 1
+    ws.cell(row=2, column=col, value="2099.9")
+    custom = tmp_path / "kexie_org_annual.xlsx"
+    wb.save(custom)
+    town = _folder(tmp_path, TOWN)
+    with open_store(town) as store:
+        store.add_form(custom)
+        assert store.form("kexie_org_annual").version == "2099.9"
+        store.nil_report("kexie_org_annual", period="2025")
+        export_bundle(store, tmp_path / "v.xlsx")
+    county = _folder(tmp_path, COUNTY)
+    with open_store(county) as store:
+        s = import_bundle(store, tmp_path / "v.xlsx")
+        assert not s.refused and s.forms_added == ["kexie_org_annual 2099.9"] and s.added == 1
+        assert store.form("kexie_org_annual", "2099.9").version == "2099.9"
