@@ -144,6 +144,7 @@ def _build(
         "strings_to_numbers": False,
         "strings_to_urls": False,
         "constant_memory": engine == "xlsxwriter",
+        "in_memory": engine == "stream",  # the base workbook is small: no temporary files
     }
     wb = xlsxwriter.Workbook(base, options)
     wb.set_properties({"title": tr("bundle.title", lang), "comments": "kexie-bundle"})
