@@ -14,8 +14,10 @@ from i18n.errors import KexieError
 def check_text(problems: list[Any]) -> str:
     """The problems of a form check, one per line, errors first."""
     ordered = sorted(problems, key=lambda p: p.severity != "error")
-    icons = {"error": "⛔", "warning": "⚠"}
-    return "\n".join(f"{icons.get(p.severity, '•')} {p.message()}" for p in ordered[:40])
+    return "\n".join(
+        tr(f"ui.addform.{'error' if p.severity == 'error' else 'warning'}_line", text=p.message())
+        for p in ordered[:40]
+    )
 
 
 def add_form(window: Any, path: str | None = None) -> Any:

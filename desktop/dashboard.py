@@ -26,6 +26,8 @@ from i18n import tr
 
 STATE_COLORS = {"data": "#d8efdc", "nil": "#e7eaf0", "missing": "#f8d9d6"}
 BOARD_PERIODS = 6
+REPORTED = ("finalised", "exported", "nil")
+DEFAULT_BOARD_FORM = "kexie_volunteer_monthly"
 
 
 def completeness(store: Any, form: Any, periods: list[str]) -> list[tuple[str, str, list[str]]]:
@@ -48,7 +50,8 @@ def completeness(store: Any, form: Any, periods: list[str]) -> list[tuple[str, s
 
     board = Completeness(expected, group, None)
     wanted = set(periods)
-    for row in store.records(form.form_id):
+    # Drafts are not reported yet; a returned report counts as missing until it comes back.
+    for row in store.records(form.form_id, status=list(REPORTED)):
         if row.get("_period") in wanted:
             board.add(form.form_id, form.title(), row)
     return [
@@ -71,6 +74,7 @@ class DashboardPage(QWidget):
         self.board_title = QLabel()
         self.board_title.setStyleSheet("font-weight: 600;")
         self.board_form = QComboBox(objectName="board_form")
+        self.board_form.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.board_form.currentIndexChanged.connect(lambda _i: self.refresh_board())
         self.board = QTableWidget(objectName="completeness")
         self.board.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -110,7 +114,7 @@ class DashboardPage(QWidget):
         for form in self.store.forms():
             if form.kind == "report":
                 self.board_form.addItem(form.title(), form.form_id)
-        index = self.board_form.findData(current)
+        index = self.board_form.findData(current or DEFAULT_BOARD_FORM)
         self.board_form.setCurrentIndex(max(index, 0))
         self.board_form.blockSignals(False)
         self.refresh()

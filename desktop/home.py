@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -108,6 +109,7 @@ class HomePage(QWidget):
         layout.addLayout(buttons)
         self.forms: list[Any] = []
         self.summaries: list[dict[str, Any]] = []
+        self._action_boxes: dict[str, tuple[QWidget, QPushButton, QPushButton]] = {}
         notifier().changed.connect(self.retranslate)
         window.data_changed.connect(lambda _form_id: self.refresh())
         self.retranslate()
@@ -141,7 +143,9 @@ class HomePage(QWidget):
             self._set(row, 2, self._state_text(info["state"]))
             for col, key in ((3, "drafts"), (4, "returned"), (5, "ready")):
                 self._set(row, col, str(info[key]), Qt.AlignmentFlag.AlignRight)
-            self.table.setCellWidget(row, 6, self._actions(row, form))
+            box = self._actions(row, form)
+            if self.table.cellWidget(row, 6) is not box:
+                self.table.setCellWidget(row, 6, box)
         self.table.resizeRowsToContents()
 
     def _set(self, row: int, col: int, text: str, align: Any = None) -> None:
@@ -156,19 +160,29 @@ class HomePage(QWidget):
         return tr(f"ui.home.state.{kind}", count=count)
 
     def _actions(self, row: int, form: Any) -> QWidget:
-        box = QWidget()
-        lay = QHBoxLayout(box)
-        lay.setContentsMargins(2, 0, 2, 0)
-        fill = QPushButton(
-            tr("ui.home.fill") if form.kind == "report" else tr("ui.home.interview"),
-            objectName=f"fill_{form.form_id}",
-        )
-        fill.clicked.connect(lambda: self._open(row))
-        rec = QPushButton(tr("ui.home.records"), objectName=f"records_{form.form_id}")
-        rec.clicked.connect(lambda: self.window_.open_records(form.form_id))
-        lay.addWidget(fill)
-        lay.addWidget(rec)
+        # Reused across refreshes: replacing cell widgets leaves the old ones on screen until
+        # the next deferred delete.
+        cached = self._action_boxes.get(form.form_id)
+        if cached is None or not shiboken6.isValid(cached[0]):  # the table deleted it
+            box = QWidget()
+            lay = QHBoxLayout(box)
+            lay.setContentsMargins(2, 0, 2, 0)
+            fill = QPushButton(objectName=f"fill_{form.form_id}")
+            fill.clicked.connect(lambda: self._open_form(form.form_id))
+            rec = QPushButton(objectName=f"records_{form.form_id}")
+            rec.clicked.connect(lambda: self.window_.open_records(form.form_id))
+            lay.addWidget(fill)
+            lay.addWidget(rec)
+            cached = self._action_boxes[form.form_id] = (box, fill, rec)
+        box, fill, rec = cached
+        fill.setText(tr("ui.home.fill") if form.kind == "report" else tr("ui.home.interview"))
+        rec.setText(tr("ui.home.records"))
         return box
+
+    def _open_form(self, form_id: str) -> None:
+        ids = [f.form_id for f in self.forms]
+        if form_id in ids:
+            self._open(ids.index(form_id))
 
     def _open(self, row: int) -> None:
         form, info = self.forms[row], self.summaries[row]

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -175,6 +177,8 @@ class InterviewPage(QWidget):
                     editor.widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                     editor.widget.setStyleSheet("background: #f3f4f6;")
                 editor.edited.connect(lambda raw, name=q.name: self.set_raw(name, raw))
+                if isinstance(editor.widget, QLineEdit | QComboBox) and q.type != "text":
+                    editor.widget.setMaximumWidth(360)
                 editor.widget.installEventFilter(self)
                 for b in editor._option_buttons():
                     b.installEventFilter(self)
@@ -455,12 +459,20 @@ class InterviewPage(QWidget):
         return out
 
     def _fill_review(self) -> None:
+        style = self.style()
+        icons = {
+            "error": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical),
+            "warning": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning),
+        }
         self.review_list.clear()
         problems = self.problems()
         for name, severity, message in problems:
             label = self.form.question(name).label() if name in self.form else name
-            text = tr("ui.interview.problem", question=label, message=message)
-            item = QListWidgetItem(("⛔ " if severity == "error" else "⚠ ") + text)
+            label = label.rstrip("?？:：")  # the line adds its own colon
+            group = self.pages[self.page_of[name]][0] if name in self.page_of else None
+            section = group.label() if group is not None else ""
+            text = tr("ui.interview.problem", section=section, question=label, message=message)
+            item = QListWidgetItem(icons.get(severity, icons["error"]), text)
             item.setData(FIELD_ROLE, name)
             self.review_list.addItem(item)
         errors = sum(1 for p in problems if p[1] == "error")

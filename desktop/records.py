@@ -8,6 +8,7 @@ once and scroll to the end without loading everything: ``rowCount`` is the filte
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 from desktop import dialogs
 from desktop.errors import show_error
 from desktop.lang import notifier
+from forms.model import METADATA_TYPES
 from forms.periods import label as period_label
 from i18n import tr
 from i18n.errors import KexieError
@@ -51,6 +53,17 @@ def order_clause(column: str, descending: bool) -> str:
     return f"-{column}" if descending else column
 
 
+def _local_time(stamp: str) -> str:
+    """An ISO 8601 UTC stamp as local time, minutes precision."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp[:16].replace("T", " ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 class RecordsModel(QAbstractTableModel):
     """Rows of ``store.records(form_id, ...)``, read lazily in pages of :data:`PAGE`."""
 
@@ -59,7 +72,9 @@ class RecordsModel(QAbstractTableModel):
         self.store = store
         self.form = form
         system = [c for c in SYSTEM_COLUMNS if c != "_period" or form.kind == "report"]
-        fields = [q.name for q in form.fields() if not q.sensitive][:MAX_FIELD_COLUMNS]
+        fields = [
+            q.name for q in form.fields() if not q.sensitive and q.type not in METADATA_TYPES
+        ][:MAX_FIELD_COLUMNS]
         self.columns: list[str] = system + fields
         self.search = ""
         self.order_by: str | None = None  # the store's default: newest change first
@@ -153,7 +168,7 @@ class RecordsModel(QAbstractTableModel):
             except KexieError:
                 return str(value)
         if column == "_modified":
-            return str(value)[:16].replace("T", " ")
+            return _local_time(str(value))
         q = self.form.get(column)
         if q is not None and q.list_name and q.list_name in self.form.choice_lists:
             lst = self.form.choice_lists[q.list_name]
@@ -225,6 +240,7 @@ class RecordsPage(QWidget):
         self.undo_stack = QUndoStack(self)
         self.form_box = QComboBox(objectName="records_form")
         self.form_box.setMinimumWidth(260)
+        self.form_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.search = QLineEdit(objectName="records_search", clearButtonEnabled=True)
         self._search_timer = QTimer(self, singleShot=True, interval=250)
         self._search_timer.timeout.connect(self._apply_search)

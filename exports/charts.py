@@ -117,7 +117,7 @@ def line_figure(series: dict[str, list[tuple[str, float]]], title: str, ylabel: 
                 color=COLORS[n % len(COLORS)],
                 label=name,
             )
-        step = max(1, len(periods) // 12)
+        step = max(1, (len(periods) + 6) // 7)  # at most ~7 labels: they must not collide
         ax.set_xticks(range(0, len(periods), step), [_period_tick(p) for p in periods[::step]])
         ax.set_ylabel(ylabel)
         ax.set_ylim(bottom=0)
