@@ -68,13 +68,13 @@ def run_check(args: argparse.Namespace) -> int:
             )
         )
         for p in result.warnings:
-            print(f"{tr('forms.cli.warning')}: {p.message()}")
+            print(tr("forms.cli.warning_line", message=p.message()))
         return 0
     for p in result.problems:
         if p.severity == "error":
             print(p.message())
         else:
-            print(f"{tr('forms.cli.warning')}: {p.message()}")
+            print(tr("forms.cli.warning_line", message=p.message()))
     print(tr("forms.cli.failed", count=len(result.errors)), file=sys.stderr)
     return 1
 

@@ -616,13 +616,21 @@ class FormEngine:
         return self.val.get(key)
 
     def state(self, name: str) -> FieldState:
-        """The state of ``name`` (a state key, see the module docstring)."""
+        """The state of ``name`` (a state key, see the module docstring). A repeated field named
+        without an instance gives its first instance's state (not relevant when there is none)."""
         key = self.parse_key(name)
-        if key not in self.rel:
+        if key in self.rel:
+            return self._state(key)
+        node = self.plan.nodes[key[0]]
+        if key[1] and len(key[1]) == len(node.chain):
             raise ValidationError(
                 "forms.value.unknown_field", location=Location(field=name), name=name
             )
-        return self._state(key)
+        # A field inside a repeat named without an instance: the first instance stands for
+        # it; with no instance at all it is not shown.
+        for idx in self.expand(node.chain, key[1]):
+            return self._state((key[0], idx))
+        return FieldState(relevant=False)
 
     def _state(self, key: Key) -> FieldState:
         check = self.checks.get(key, _OK)

@@ -395,3 +395,86 @@ def test_incremental_reevaluation_is_fast_on_large_form(corpus):
         engine.set_answer(name, i)
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 0.016
+
+
+def test_trigger_recomputes_only_when_its_field_changes():
+    f = form(
+        [
+            ["type", "name", "label", "calculation", "trigger"],
+            ["integer", "a", "A", "", ""],
+            ["integer", "b", "B", "", ""],
+            ["calculate", "snap", "", "${b} * 10", "${a}"],
+        ]
+    )
+    engine = FormEngine(f, {"b": 1})
+    assert engine.state("snap").value is None
+    engine.set_answer("a", 5)
+    assert engine.state("snap").value == 10
+    engine.set_answer("b", 2)  # b is read, but only a change of a recomputes
+    assert engine.state("snap").value == 10
+    engine.set_answer("a", 6)
+    assert engine.state("snap").value == 20
+
+
+def test_select_from_csv_file_beside_the_form(tmp_path):
+    from forms_helpers import xlsx
+
+    from forms import load_form
+
+    (tmp_path / "towns.csv").write_text("name,label,county\nt1,城关镇,c1\nt2,新华镇,c2\n", "utf-8")
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(
+        xlsx(
+            [
+                ["type", "name", "label", "choice_filter"],
+                ["text", "county", "县", ""],
+                ["select_one_from_file towns.csv", "town", "镇", "county = ${county}"],
+            ]
+        )
+    )
+    f = load_form(path)
+    engine = FormEngine(f, {"county": "c2"})
+    assert [c.label() for c in engine.choices("town")] == ["新华镇"]
+
+
+def test_external_choices_cascade(corpus):
+    from forms import load_form
+
+    f = load_form(corpus / "onadata/subdistrict_profiling_tool.xlsx")
+    selects = [q for q in f.walk() if q.choice_filter and q.list_name]
+    assert selects
+    engine = FormEngine(f)
+    first = selects[0]
+    assert len(engine.choices(first.name)) < len(f.choice_lists[first.list_name].choices)
+
+
+def test_state_of_repeated_field_without_index():
+    f = make(row("begin repeat", "r", "R"), row("integer", "x", "X"), row("end repeat", ""))
+    engine = FormEngine(f)
+    assert engine.state("x").relevant is False
+    engine.set_answer("r", [{"x": 4}])
+    assert engine.state("x").value == 4 and engine.state("r").relevant
+    with pytest.raises(ValidationError):
+        engine.state("r[3]/x")
+
+
+def test_every_corpus_form_evaluates_with_answers(corpus):
+    from forms import check_form
+
+    for path in sorted(p for p in corpus.rglob("*") if p.suffix in (".xls", ".xlsx")):
+        result = check_form(path)
+        if not result.ok:
+            continue
+        f = result.form
+        engine = FormEngine(f, today=date(2024, 3, 15))
+        for i, q in enumerate(f.walk()):
+            if q.is_repeat and not q.repeat_count and not f.repeat_of(q.name):
+                engine.set_answer(q.name, [{}, {}])
+            elif q.stores_value and not q.calculation and not f.repeat_of(q.name):
+                choices = engine.choices(q.name) if q.list_name else []
+                value = {"integer": i, "decimal": i / 2, "date": "2024-01-02"}.get(q.type, "x")
+                if choices:
+                    value = choices[0].name
+                engine.set_answer(q.name, value)
+        evaluation = engine.evaluation()
+        assert set(evaluation.values) >= {q.name for q in f.fields()}, path
