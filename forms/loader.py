@@ -819,6 +819,8 @@ def build_form(
             titles["default"] = value
         elif key.startswith("form_title::") and value:
             titles[language_code(key.split("::", 1)[1])] = value
+        elif key.startswith("kexie::title::") and value:  # translated title (docs/forms.md)
+            titles.setdefault(language_code(key.split("::", 2)[2]), value)
     form_id = settings.get("form_id") or name
     kind = settings.get("kexie::kind", "survey").strip().lower() or "survey"
     if kind not in ("survey", "report"):
