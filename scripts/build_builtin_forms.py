@@ -413,10 +413,11 @@ def survey_form() -> FormSpec:
             ),
         ),
         Row(
-            "calculate",
+            "integer",
             "age",
-            ("年龄（周岁，按年份计算）", "Age (years, from year of birth)"),
+            ("年龄（按出生年份自动计算）", "Age (computed from the year of birth)"),
             calculation=f"if(${{birth_year}} != '', {THIS_YEAR} - ${{birth_year}}, '')",
+            read_only=True,
         ),
         Row(
             "calculate",
@@ -426,15 +427,6 @@ def survey_form() -> FormSpec:
                 "if(${age} = '', '', if(${age} <= 35, '≤35', if(${age} <= 45, '36-45', "
                 "if(${age} <= 55, '46-55', '≥56'))))"
             ),
-        ),
-        Row(
-            "note",
-            "age_note",
-            (
-                "按出生年份计算，您今年约 ${age} 岁。",
-                "From the year of birth you are about ${age} this year.",
-            ),
-            relevant="${birth_year} != ''",
         ),
         Row(
             "select_one ethnicity",
@@ -729,6 +721,15 @@ def survey_form() -> FormSpec:
             "satisfaction",
             ("您对以下方面的满意程度", "How satisfied are you with the following?"),
             appearance="field-list",
+        ),
+        Row(
+            "note",
+            "sat_note",
+            (
+                "您对以下各方面的满意程度如何？（1=非常不满意，5=非常满意）",
+                "How satisfied are you with each of the following? (1 = very dissatisfied, "
+                "5 = very satisfied)",
+            ),
         ),
         sat("sat_overall", "工作总体情况", "Your work overall"),
         sat("sat_income", "收入待遇", "Pay and benefits"),

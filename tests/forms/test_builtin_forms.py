@@ -115,7 +115,8 @@ def test_loads_cleanly_with_expected_settings(form_id):
     assert form.default_language == "zh_CN"
     assert set(form.languages) == {"zh_CN", "en"}
     settings = _sheet(form_id, "settings")[0]
-    assert settings["kexie::title::English (en)"]
+    assert form.title("zh_CN") == settings["form_title"]
+    assert form.title("en") == settings["kexie::title::English (en)"] != settings["form_title"]
     expected = {
         "kexie_survey": ("survey", None, []),
         "kexie_volunteer_monthly": ("report", "month", []),
