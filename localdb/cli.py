@@ -15,6 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("code", nargs="?", metavar="CODE", help=tr("units.cli.opt.code"))
     p.add_argument("--search", metavar="TEXT", help=tr("units.cli.opt.search"))
     p.add_argument("--json", action="store_true", help=tr("units.cli.opt.json"))
+    change = p.add_mutually_exclusive_group()
+    change.add_argument("--add", metavar="NAME", help=tr("units.cli.opt.add"))
+    change.add_argument("--rename", metavar="NAME", help=tr("units.cli.opt.rename"))
+    p.add_argument("--reason", help=tr("units.cli.opt.reason"))
     p.set_defaults(func=cmd_units)
 
     p = subparsers.add_parser(
@@ -58,6 +62,8 @@ def cmd_units(args) -> int:
     from localdb.store import resolve_unit
     from localdb.units import divisions
 
+    if args.add or args.rename:
+        return _change_unit(args)
     tree = divisions()
     store = None
     try:
@@ -96,6 +102,38 @@ def cmd_units(args) -> int:
         print(f"{unit.short_code:<10} {unit.name}  ({level}){note}")
     if not units:
         print(tr("units.cli.none"))
+    return 0
+
+
+def _change_unit(args) -> int:
+    """``kexie units CODE --add NAME`` / ``--rename NAME``: a local change, audited."""
+    from i18n.errors import UsageError
+    from localdb import open_store
+
+    if not args.code:
+        raise UsageError("units.cli.code_needed")
+    with open_store(_data(args), create=False) as store:
+        if args.add:
+            unit = store.units.add(args.code, args.add)
+            print(
+                tr(
+                    "units.cli.added",
+                    name=unit.name,
+                    code=unit.code,
+                    parent=store.units.get(unit.parent).name,
+                )
+            )
+        else:
+            old = store.units.get(args.code)
+            unit = store.units.rename(args.code, args.rename, reason=args.reason)
+            print(
+                tr(
+                    "units.cli.renamed",
+                    old=old.name if old else args.code,
+                    name=unit.name,
+                    code=unit.code,
+                )
+            )
     return 0
 
 

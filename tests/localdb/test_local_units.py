@@ -64,3 +64,33 @@ def test_local_units_accept_records_and_show_in_the_cli(tmp_path, capsys):
     assert main(["--data", str(tmp_path), "units", "330106"]) == 0
     out = capsys.readouterr().out
     assert "330106901  云谷社区" in out and "本地添加或改名" in out
+
+
+def test_units_add_and_rename_commands(tmp_path, capsys):
+    assert main(["--data", str(tmp_path), "init", "--unit", "330106"]) == 0
+    assert main(["--data", str(tmp_path), "units", "330106", "--add", "云谷社区"]) == 0
+    assert "330106901000" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "--data",
+                str(tmp_path),
+                "units",
+                "330106901",
+                "--rename",
+                "云谷街道",
+                "--reason",
+                "撤社区设街道",
+            ]
+        )
+        == 0
+    )
+    assert "云谷社区 改名为 云谷街道" in capsys.readouterr().out
+    assert main(["--data", str(tmp_path), "units", "--add", "无代码"]) == 1
+    assert "kexie units 330106 --add" in capsys.readouterr().err
+    with open_store(tmp_path) as s:
+        assert s.units.get("330106901").name == "云谷街道"
+        assert [r["action"] for r in s.audit_rows(uuid="330106901000")] == [
+            "unit_add",
+            "unit_rename",
+        ]
