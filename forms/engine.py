@@ -259,7 +259,12 @@ class FormEngine:
             name = raw_name
             if "/" in raw_name or "[" in raw_name:
                 name, key_idx = self.parse_key(raw_name)
-                self._store((name, key_idx), value)
+                chain = self.plan.nodes[name].chain
+                for depth, repeat in enumerate(chain[: len(key_idx)]):
+                    count_key = (repeat, key_idx[:depth])
+                    self.counts[count_key] = max(self.counts.get(count_key, 0), key_idx[depth])
+                if not self.plan.nodes[name].q.is_repeat:
+                    self._store((name, key_idx), value)
                 continue
             node = self.plan.nodes.get(name)
             if node is None:
@@ -545,26 +550,28 @@ class FormEngine:
         depth = len(parent)
         node = self.plan.nodes[repeat]
         inside = {nm for nm, nd in self.plan.nodes.items() if nd.chain[: depth + 1] == node.chain}
-        moved: dict[Key, object] = {}
+
+        def shifted(idx: tuple[int, ...]) -> tuple[int, ...] | None:
+            """Where an instance index goes: None for the removed instance."""
+            if len(idx) <= depth or idx[:depth] != parent or idx[depth] < index:
+                return idx
+            if idx[depth] == index:
+                return None
+            return (*idx[:depth], idx[depth] - 1, *idx[depth + 1 :])
+
         for store in (self.answers, self.bad):
-            for k in list(store):
-                if (
-                    k[0] in inside
-                    and k[1][:depth] == parent
-                    and len(k[1]) > depth
-                    and k[1][depth] > index
-                ):
-                    v = store.pop(k)
-                    moved_key = (k[0], (*k[1][:depth], k[1][depth] - 1, *k[1][depth + 1 :]))
-                    moved[moved_key] = v
-                    store[moved_key] = v
-                elif (
-                    k[0] in inside
-                    and k[1][:depth] == parent
-                    and len(k[1]) > depth
-                    and k[1][depth] == index
-                ):
-                    del store[k]
+            items = list(store.items())
+            store.clear()
+            for (nm, idx), v in items:
+                target = shifted(idx) if nm in inside else idx
+                if target is not None:
+                    store[(nm, target)] = v
+        counts = list(self.counts.items())
+        self.counts.clear()
+        for (nm, idx), v in counts:
+            target = shifted(idx) if nm in inside and nm != repeat else idx
+            if target is not None:
+                self.counts[(nm, target)] = v
         self._drop_instances(repeat, parent, n - 1)
         self.counts[count_key] = n - 1
         return self._recompute(repeat)

@@ -478,3 +478,49 @@ def test_every_corpus_form_evaluates_with_answers(corpus):
                 engine.set_answer(q.name, value)
         evaluation = engine.evaluation()
         assert set(evaluation.values) >= {q.name for q in f.fields()}, path
+
+
+def test_remove_instance_shifts_later_instances():
+    f = make(row("begin repeat", "r", "R"), row("text", "x", "X"), row("end repeat", ""))
+    engine = FormEngine(f, {"r": [{"x": "a"}, {"x": "b"}, {"x": "c"}, {"x": "d"}]})
+    engine.remove_instance("r", 2)
+    assert engine.evaluation().values["r"] == [{"x": "a"}, {"x": "c"}, {"x": "d"}]
+    engine.remove_instance("r", 1)
+    assert engine.evaluation().values["r"] == [{"x": "c"}, {"x": "d"}]
+
+
+def test_answers_given_by_instance_key_create_the_instances():
+    f = make(row("begin repeat", "r", "R"), row("text", "x", "X"), row("end repeat", ""))
+    engine = FormEngine(f, {"r[2]/x": "b"})
+    assert engine.evaluation().values["r"] == [{"x": None}, {"x": "b"}]
+
+
+def test_nested_repeats_state_keys_and_relative_references():
+    f = make(
+        row("begin repeat", "hh", "户"),
+        row("integer", "size", "人数"),
+        row("begin repeat", "person", "人"),
+        row("integer", "age", "年龄", constraint=". <= 120"),
+        row("calculate", "older", calculation="${age} > ${size}"),
+        row("end repeat", ""),
+        row("calculate", "ages", calculation="sum(${age})"),
+        row("end repeat", ""),
+        row("calculate", "all_ages", calculation="sum(${age})"),
+    )
+    engine = FormEngine(
+        f,
+        {
+            "hh": [
+                {"size": 2, "person": [{"age": 30}, {"age": 1}]},
+                {"size": 1, "person": [{"age": 200}]},
+            ]
+        },
+    )
+    assert engine.state("hh[1]/ages").value == 31
+    assert engine.state("hh[2]/ages").value == 200
+    assert engine.state("all_ages").value == 231
+    assert engine.state("hh[1]/person[2]/older").value == "false"
+    assert not engine.state("hh[2]/person[1]/age").valid
+    changed = engine.set_answer("hh[2]/person[1]/age", 50)
+    assert {"hh[2]/person[1]/age", "hh[2]/ages", "all_ages"} <= changed
+    assert engine.state("all_ages").value == 81
