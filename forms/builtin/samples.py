@@ -229,6 +229,9 @@ def _office_phone(rng: random.Random, unit_code: str) -> str:
 
 
 def _month(period: str | None, rng: random.Random) -> tuple[int, int]:
+    """(year, month) a report describes: the month itself, a quarter's or a year's last month."""
+    if period and period[5:6].upper() == "Q":
+        return int(period[:4]), 3 * int(period[6:7])
     if period and len(period) == 7:
         return int(period[:4]), int(period[5:7])
     if period and len(period) == 4:
