@@ -466,10 +466,8 @@ class RecordsMixin:
                     )
                 result.updated.append(record_uuid)
                 written.add(record_uuid)
-            for repeat in form.repeats():
-                rtable = table_name(form_id, repeat.name)
-                for parent in written:
-                    self.db.execute(f"DELETE FROM {quote(rtable)} WHERE _parent_uuid = ?", [parent])
+            for parent in written:
+                self._delete_repeats(form, parent)  # nested repeat rows too
             for repeat, items in (repeat_rows or {}).items():
                 rtable = table_name(form_id, repeat)
                 for item in items:

@@ -179,3 +179,45 @@ def test_failed_write_leaves_nothing_behind(store):
     store.db.execute("PRAGMA query_only = OFF")
     assert (store.count("t_survey"), len(store.audit_rows())) == before
     assert store.get("t_survey", uuid)["age"] == 1
+
+
+def _nested_form():
+    from forms.model import Form, Question
+
+    members = Question(
+        "members",
+        "repeat",
+        parent="visits",
+        children=[Question("member", "text", parent="members")],
+    )
+    visits = Question(
+        "visits", "repeat", children=[Question("place", "text", parent="visits"), members]
+    )
+    return Form(form_id="t_nested", version="1", children=[Question("title", "text"), visits])
+
+
+def test_nested_repeats_round_trip_and_shrink(store):
+    store.register_form(_nested_form())
+    values = {
+        "title": "走访",
+        "visits": [
+            {"place": "甲村", "members": [{"member": "张"}, {"member": "李"}]},
+            {"place": "乙村", "members": [{"member": "王"}]},
+        ],
+    }
+    uuid = store.save("t_nested", values)
+    record = store.get("t_nested", uuid)
+    assert [v["place"] for v in record["visits"]] == ["甲村", "乙村"]
+    assert [m["member"] for m in record["visits"][0]["members"]] == ["张", "李"]
+    assert store.db["form_t_nested__members"].count == 3
+    values["visits"] = [{"place": "甲村", "members": [{"member": "张"}]}]
+    store.save("t_nested", values, uuid=uuid)
+    assert store.db["form_t_nested__members"].count == 1
+    assert store.db["form_t_nested__visits"].count == 1
+    # an import that rewrites the record leaves no orphaned nested rows either
+    rows = list(store.iter_rows("t_nested"))
+    rows[0]["title"] = "走访（改）"
+    repeats = {r: list(store.iter_rows("t_nested", r)) for r in ("visits", "members")}
+    store.upsert_rows("t_nested", rows, repeats, source="sha")
+    assert store.db["form_t_nested__members"].count == 1
+    assert store.get("t_nested", uuid)["visits"][0]["members"][0]["member"] == "张"
