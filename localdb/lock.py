@@ -33,7 +33,7 @@ class FolderLock:
     def acquire(self, wait: float = 0.0) -> None:
         """Take the lock, waiting up to ``wait`` seconds; :class:`StorageError` if it is held."""
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         except OSError as exc:
             raise storage_error_from_os(exc, self.folder) from exc
         deadline = time.monotonic() + wait

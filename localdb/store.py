@@ -87,6 +87,9 @@ class Store(RecordsMixin):
                     if schema.stored_version(self.db) > 0:
                         self.backup("migration")
                     schema.migrate(self.db, __version__)
+                if self.get_setting("synchronous", "normal") == "full":
+                    # WAL + FULL: a save survives even a power cut, at an fsync per commit
+                    self.db.execute("PRAGMA synchronous = FULL")
                 self.recovered = self.get_setting("session_open", False) is True
                 if self.recovered:
                     self._check_integrity()

@@ -119,3 +119,10 @@ def test_form_from_bundle_bytes_is_kept_as_a_file(tmp_path):
     with open_store(tmp_path) as s:
         # reloaded from the kept file (whose own version is the built-in one)
         assert s.form("kexie_volunteer_monthly", "2099.1").form_id == "kexie_volunteer_monthly"
+
+
+def test_durability_can_be_raised_to_full(tmp_path):
+    with open_store(tmp_path) as s:
+        s.set_setting("synchronous", "full")
+    with open_store(tmp_path) as s:
+        assert s.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
