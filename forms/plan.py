@@ -7,7 +7,9 @@ on the form object, so loading a form compiles it exactly once.
 
 from __future__ import annotations
 
+import difflib
 import heapq
+import re
 from dataclasses import dataclass, field
 
 from forms.expr.compiler import Compiled, Scope, compile_expression
@@ -144,6 +146,7 @@ def build_plan(form: Form) -> tuple[Plan, list[Problem]]:
                     Problem("forms.expr.unknown_path", {"path": path}, where, "warning")
                 )
             node.exprs[column] = compiled
+        problems.extend(_text_references(q, base_scope.names))
         if q.trigger:
             trigger = q.trigger.strip()
             if trigger.startswith("${") and trigger.endswith("}"):
@@ -228,6 +231,39 @@ def build_plan(form: Form) -> tuple[Plan, list[Problem]]:
     plan.rerun = rerun
     form._kexie_plan = plan  # type: ignore[attr-defined]
     return plan, problems
+
+
+_REF_IN_TEXT = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
+
+
+def _text_references(q: Question, names: frozenset[str] | set[str] | None) -> list[Problem]:
+    """``${name}`` inside labels, hints and messages must name a question too."""
+    if names is None:
+        return []
+    found: list[Problem] = []
+    for column, texts in (
+        ("label", q.labels),
+        ("hint", q.hints),
+        ("constraint_message", q.constraint_messages),
+        ("required_message", q.required_messages),
+    ):
+        for lang, text in texts.items():
+            for m in _REF_IN_TEXT.finditer(text):
+                name = m.group(1)
+                if name in names:
+                    continue
+                params = {"name": name, "expr": text, "pos": m.start() + 1, "near": m.group(0)}
+                close = difflib.get_close_matches(name, list(names), n=1)
+                code = "forms.expr.unknown_ref_suggest" if close else "forms.expr.unknown_ref"
+                if close:
+                    params["suggestion"] = close[0]
+                where = column if lang == "default" else f"{column}::{lang}"
+                found.append(
+                    Problem(
+                        code, params, Location(sheet="survey", row=q.row, column=where), "error"
+                    )
+                )
+    return found
 
 
 def _descendant_reads(nodes: dict[str, Node]) -> dict[str, list[str]]:

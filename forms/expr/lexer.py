@@ -42,7 +42,7 @@ _NO_OPERATOR_AFTER = {
 _DIGITS = frozenset("0123456789")
 _OPERATOR_NAMES = {"and", "or", "div", "mod"}
 # Typographic quotes that spreadsheet programs substitute for straight ones.
-_CURLY_QUOTES = {"‘": "’", "“": "”"}
+_CURLY_QUOTES = {"‘": "’’", "’": "’‘", "“": "”", "”": "”“"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +88,9 @@ def tokenize(text: str) -> list[Token]:
             i = end + 1
             continue
         if ch in "'\"" or ch in _CURLY_QUOTES:
-            close = _CURLY_QUOTES.get(ch, ch)
-            end = text.find(close, i + 1)
+            closers = _CURLY_QUOTES.get(ch, ch)
+            ends = [e for e in (text.find(c, i + 1) for c in closers) if e >= 0]
+            end = min(ends) if ends else -1
             if end < 0:
                 raise syntax_error("forms.expr.unclosed_string", text, i)
             tokens.append(Token(STRING, text[i + 1 : end], start))

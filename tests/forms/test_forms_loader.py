@@ -315,3 +315,23 @@ def test_load_speed_large_form(corpus):
     start = time.perf_counter()
     load_form(corpus / "cht-core/large_cha.xlsx")
     assert time.perf_counter() - start < 1.0
+
+
+def test_unknown_reference_in_a_label_is_reported():
+    _, found = _problems(
+        [["type", "name", "label"], ["integer", "age", "Age"], ["note", "n", "You are ${agee}"]]
+    )
+    assert found == [("forms.expr.unknown_ref_suggest", 3, "label")]
+
+
+def test_typographic_quotes_are_accepted_as_string_delimiters():
+    f = form(
+        [
+            ["type", "name", "label", "relevant"],
+            ["text", "a", "A", ""],
+            ["text", "b", "B", "${a} = ‘yes’"],
+        ]
+    )
+    from forms.engine import FormEngine
+
+    assert FormEngine(f, {"a": "yes"}).state("b").relevant
