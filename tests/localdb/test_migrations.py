@@ -126,3 +126,42 @@ def test_durability_can_be_raised_to_full(tmp_path):
         s.set_setting("synchronous", "full")
     with open_store(tmp_path) as s:
         assert s.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def _write_xlsform(path, version: str, questions: list[tuple[str, str, str]]) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    survey = wb.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label"])
+    for row in questions:
+        survey.append(list(row))
+    settings = wb.create_sheet("settings")
+    settings.append(["form_id", "version", "form_title"])
+    settings.append(["t_added", version, "添加的表单"])
+    wb.save(path)
+
+
+def test_added_form_is_copied_into_the_data_folder(tmp_path):
+    src = tmp_path / "my form.xlsx"
+    _write_xlsform(src, "1", [("text", "name", "姓名"), ("integer", "age", "年龄")])
+    data = tmp_path / "data"
+    with open_store(data) as s:
+        s.set_unit("330106")
+        form = s.add_form(src)
+        assert (form.form_id, form.version) == ("t_added", "1")
+        uuid = s.save("t_added", {"name": "甲", "age": 3})
+        assert "t_added" in [f.form_id for f in s.forms()]
+        assert [f.form_id for f in s.forms()][:4] == sorted(
+            f.form_id for f in s.forms() if f.form_id.startswith("kexie_")
+        )
+    src.unlink()  # the copy in the data folder is what counts now
+    assert (data / "forms" / "t_added" / "1.xlsx").is_file()
+    _write_xlsform(tmp_path / "v2.xlsx", "2", [("text", "name", "姓名"), ("text", "phone", "电话")])
+    with open_store(data) as s:
+        assert s.get("t_added", uuid)["age"] == 3
+        s.add_form(tmp_path / "v2.xlsx")
+        assert s.form("t_added").version == "2"
+        assert s.form("t_added", "1").get("age") is not None
+        assert {"name", "age", "phone"} <= {c.name for c in s.db["form_t_added"].columns}
