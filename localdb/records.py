@@ -188,7 +188,9 @@ class RecordsMixin:
         with self.sqlite_errors(), self.db.atomic():
             if existing:
                 old = self._row(table, existing)
-                if old["_status"] not in ("draft", "returned", "nil"):
+                if old["_status"] == "nil":
+                    return existing
+                if old["_status"] not in ("draft", "returned"):
                     raise StorageError(
                         "db.report_exists",
                         fix="db.report_exists.fix",

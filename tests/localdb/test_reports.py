@@ -66,6 +66,7 @@ def test_report_key_allows_one_report_per_venue(store):
 
 def test_nil_report_is_first_class(store):
     uuid = store.nil_report("t_report", unit=UNIT, period="2026-10")
+    assert store.nil_report("t_report", unit=UNIT, period="2026-10") == uuid  # idempotent
     record = store.get("t_report", uuid)
     assert record["_status"] == "nil" and record["visitors"] is None
     assert store.count("t_report", status="nil") == 1
