@@ -35,7 +35,7 @@ def read_all(path: Path, *, today: date | None, task: TaskState):
     reader = BundleReader(path, today=today)
     blobs = reader.check_forms()
     rows: dict[str, list[tuple[dict, bytes]]] = defaultdict(list)
-    reader.scan(lambda t, row, _text, digest, _r: rows[t].append((row, digest)), task=task)
+    reader.scan(lambda t, row, _text, digest, _r, _d: rows[t].append((row, digest)), task=task)
     return reader, rows, blobs
 
 

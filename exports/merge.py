@@ -33,7 +33,7 @@ from exports.importer import outside_problem
 from exports.model import Column, MergeSummary, TableSpec
 from exports.reader import _Totals
 from exports.resolve import change
-from exports.specs import Normaliser, form_specs, tombstone_spec
+from exports.specs import Normaliser, choice_labels, form_specs, tombstone_spec
 from exports.stage import MAIN, REPEAT, TOMB, RowMaker, Staged, read_for_merge
 from exports.xlsx_stream import UNIT_SLOT_MARK, Renderer
 from i18n import get_language, normalise_language, tr
@@ -238,9 +238,11 @@ class _Merge:
                 )
                 maker = RowMaker(table, kind, cols, "0", key)
                 self.layouts[("0", table)] = tuple(n for n, _ in cols)
+                shown = [c for c in spec.columns if c.choices is not None]
                 for row in items:
                     text = canonical_json(row)
-                    rows_out.append(maker(row, text, row_digest(table, text)))
+                    display = {c.name: choice_labels(c, row.get(c.name[1:])) for c in shown}
+                    rows_out.append(maker(row, text, row_digest(table, text), display))
             for table, t in scratch.totals.items():
                 for col, v in t.sums.items():
                     self.totals[table][col] += v

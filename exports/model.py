@@ -19,10 +19,13 @@ class Column:
     aggregate: str | None = None  # sum | last | average | none (report indicators)
     hidden: bool = False
     width: float = 12
+    choices: dict[str, str] | None = None  # display columns of select questions: name -> label
+    separator: str = "、"  # between the labels of a select_multiple answer
 
     @property
     def derived(self) -> bool:
-        """Display-only columns (``~unit_name``) are rebuilt on writing and skipped on reading."""
+        """Display-only columns (``~unit_name``, ``~<select question>`` with choice labels) are
+        rebuilt on writing and skipped on reading."""
         return self.name.startswith("~")
 
 

@@ -41,7 +41,8 @@ MAX_FINDINGS = 50
 STATUSES = {"draft", "finalised", "exported", "returned", "nil"}
 _SHEET_PART = re.compile(r"xl/worksheets/sheet(\d+)\.xml$")
 
-Consumer = Callable[[str, dict, str, bytes, int], None]  # table, row, json, digest, excel row
+# table, row, canonical json, digest, Excel row number, display-only cells ("~" columns)
+Consumer = Callable[[str, dict, str, bytes, int, dict], None]
 
 
 class BundleReader:
@@ -194,6 +195,7 @@ class BundleReader:
             task.check()
             sheet = spec["sheet"]
             cols = [(c[0], c[1]) for c in spec["columns"]]
+            derived = [(i, n) for i, (n, _) in enumerate(cols) if n.startswith("~")]
             if sheet not in self.wb.sheet_names:
                 self.add("bundle.check.sheet_missing", sheet=sheet, fix="bundle.fix.resend")
                 continue
@@ -242,7 +244,8 @@ class BundleReader:
                 digest = row_digest(table, text)
                 digests.append(digest)
                 if consumer is not None:
-                    consumer(table, row, text, digest, r)
+                    display = {n: values[i] for i, n in derived if i < len(values)}
+                    consumer(table, row, text, digest, r, display)
             del rows
             if count != spec.get("count"):
                 self.add(

@@ -77,6 +77,27 @@ def question_column(q: Question, form: Form, lang: str | None) -> Column:
     return Column(q.name, kind, label, aggregate=aggregate, width=width)
 
 
+def question_columns(q: Question, form: Form, lang: str | None) -> list[Column]:
+    """The column of a question; a select question with a choice list gets a visible column of
+    choice labels in front of its (then hidden) column of choice names."""
+    col = question_column(q, form, lang)
+    choices = form.choice_lists.get(q.list_name or "") if q.type.startswith("select_") else None
+    if choices is None or not choices.choices:
+        return [col]
+    zh = (lang or "zh_CN").startswith("zh")
+    shown = Column(
+        f"~{q.name}",
+        TEXT,
+        col.label,
+        width=col.width,
+        choices={c.name: c.label(lang) for c in choices.choices},
+        separator="、" if zh else ", ",
+    )
+    col.label = f"{col.label}（代码）" if zh else f"{col.label} (code)"
+    col.hidden = True
+    return [shown, col]
+
+
 def form_specs(
     form: Form, *, include_sensitive: bool, lang: str | None
 ) -> tuple[list[TableSpec], list[str]]:
@@ -84,7 +105,9 @@ def form_specs(
     omitted = [q.name for q in form.walk() if q.sensitive and q.stores_value]
     skip = set() if include_sensitive else set(omitted)
     title = form.title(lang)
-    questions = [question_column(q, form, lang) for q in form.fields() if q.name not in skip]
+    questions = [
+        c for q in form.fields() if q.name not in skip for c in question_columns(q, form, lang)
+    ]
     main_cols = [system_column(n, lang) for n in _HEAD]
     main_cols += questions + [system_column(n, lang) for n in _TAIL]
     specs = [TableSpec(form.form_id, form.form_id, None, title, main_cols, kind=form.kind)]
@@ -140,6 +163,7 @@ class Normaliser:
         self.file = file
         self.carried = [(c.name, c.kind) for c in spec.columns if not c.derived]
         self.names = spec.names()
+        self.labels = {c.name: c for c in spec.columns if c.choices is not None}
 
     def carry(self, row: dict) -> dict:
         """The values of ``row`` the bundle carries, converted to their column's kind."""
@@ -191,8 +215,23 @@ class Normaliser:
             if name == "~unit_name":
                 out.append(unit_name(carried.get("_unit")))
                 continue
+            col = self.labels.get(name)
+            if col is not None:
+                out.append(choice_labels(col, carried.get(name[1:])))
+                continue
             v = carried.get(name)
             if type(v) is int and cells.needs_text(v):
                 v = str(v)
             out.append(v)
         return tuple(out)
+
+
+def choice_labels(col: Column, value: object) -> str | None:
+    """The labels of the choice name(s) in ``value`` (unknown names shown as they are)."""
+    if value is None or value == "":
+        return None
+    choices = col.choices or {}
+    text = str(value)
+    if text in choices:
+        return choices[text]
+    return col.separator.join(choices.get(part, part) for part in text.split())

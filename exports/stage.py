@@ -54,10 +54,18 @@ class RowMaker:
         self.table, self.kind, self.src, self.key = table, kind, src, key
         self.names = [n for n, _ in columns]
         self.int_idx = [i for i, (n, k) in enumerate(columns) if k == INT]
+        self.derived_idx = [i for i, n in enumerate(self.names) if n.startswith("~")]
         self.renderer = Renderer(len(columns))
 
-    def __call__(self, row: dict, text: str, digest: bytes) -> tuple:
-        values = [UNIT_SLOT if n == "~unit_name" else row.get(n) for n in self.names]
+    def __call__(self, row: dict, text: str, digest: bytes, display: dict | None = None) -> tuple:
+        values = [row.get(n) for n in self.names]
+        for i in self.derived_idx:
+            name = self.names[i]
+            if name == "~unit_name":
+                values[i] = UNIT_SLOT
+            else:
+                v = (display or {}).get(name)
+                values[i] = v if v != "" else None
         for i in self.int_idx:
             v = values[i]
             if v is not None and needs_text(v):
@@ -94,8 +102,8 @@ def read_for_merge(path: str) -> Staged:
         out.layouts[table] = tuple(n for n, _ in cols)
     rows = out.rows
 
-    def consume(table: str, row: dict, text: str, digest: bytes, _r: int) -> None:
-        rows.append(makers[table](row, text, digest))
+    def consume(table: str, row: dict, text: str, digest: bytes, _r: int, display: dict) -> None:
+        rows.append(makers[table](row, text, digest, display))
 
     reader.scan(consume)
     if not reader.valid:

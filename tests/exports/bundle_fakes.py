@@ -9,7 +9,7 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from forms.model import Form, Question
+from forms.model import Choice, ChoiceList, Form, Question
 
 
 def survey_form(version: str = "1") -> Form:
@@ -34,8 +34,21 @@ def survey_form(version: str = "1") -> Form:
             Question("note", "text", labels={"zh_CN": "备注"}),
             Question("sex", "select_one", labels={"zh_CN": "性别"}, list_name="sex"),
             Question("born", "date", labels={"zh_CN": "出生日期"}),
+            Question("hobby", "select_multiple", labels={"zh_CN": "爱好"}, list_name="hobby"),
             kids,
         ],
+        choice_lists={
+            "sex": ChoiceList(
+                "sex",
+                [
+                    Choice("m", {"zh_CN": "男", "en": "male"}),
+                    Choice("f", {"zh_CN": "女", "en": "female"}),
+                ],
+            ),
+            "hobby": ChoiceList(
+                "hobby", [Choice("read", {"zh_CN": "阅读"}), Choice("run", {"zh_CN": "跑步"})]
+            ),
+        },
         kind="survey",
     )
 

@@ -206,3 +206,30 @@ def test_cancel_leaves_nothing_behind(tmp_path, towns, after):
     with pytest.raises(Cancelled):
         export_bundle(_town(TOWNS1[0]), out, task=_CancelAfter(after))
     assert list(out.parent.iterdir()) == []
+
+
+def test_choice_labels_shown_codes_carried(tmp_path):
+    town = FakeStore(TOWNS1[0])
+    uid = town.add("t_survey", {"sex": "f", "hobby": "read run", "age": 3})
+    town.add("t_survey", {"sex": "x", "hobby": None, "age": 4})
+    bundle = _bundle(town, tmp_path / "t.xlsx")
+    grid = _sheet(bundle, "测试调查")
+    header = grid[0]
+    shown, code = header.index("性别"), header.index("性别（代码）")
+    hobby = header.index("爱好")
+    rows = {tuple(r[shown : code + 1]) for r in grid[1:]}
+    assert rows == {("女", "f"), ("x", "x")}
+    assert "阅读、跑步" in {r[hobby] for r in grid[1:]}
+    county = FakeStore(COUNTY1)
+    merged = tmp_path / "m.xlsx"
+    merge_bundles(county, [bundle], merged)  # rows copied as read
+    county.add("t_survey", {"sex": "m"}, unit=COUNTY1)
+    merge_bundles(county, [bundle], tmp_path / "m2.xlsx")  # plus local rows
+    for path in (merged, tmp_path / "m2.xlsx"):
+        grid = _sheet(path, "测试调查")
+        assert {r[shown] for r in grid[1:]} >= {"女", "x"}
+    assert "男" in {r[shown] for r in _sheet(tmp_path / "m2.xlsx", "测试调查")[1:]}
+    imported = FakeStore(COUNTY1)
+    import_bundle(imported, bundle)
+    assert imported.tables["t_survey"][uid]["sex"] == "f"
+    assert "~sex" not in imported.tables["t_survey"][uid]
