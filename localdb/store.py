@@ -262,6 +262,8 @@ class Store(RecordsMixin):
             try:
                 with self.sqlite_errors():
                     self.db.conn.backup(dest)
+                    # a backup is one self-contained file, safe to copy around
+                    dest.execute("PRAGMA journal_mode = DELETE")
             finally:
                 dest.close()
         except OSError as exc:
@@ -299,7 +301,7 @@ def restore(data_dir: str | Path, backup_path: str | Path) -> Path:
         raise UsageError(
             "cli.file_not_found", location=Location(file=str(source)), path=str(source)
         )
-    check = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True)
+    check = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
     try:
         try:
             ok = check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -317,7 +319,7 @@ def restore(data_dir: str | Path, backup_path: str | Path) -> Path:
         check.close()
     with open_store(data_dir) as store:
         safety = store.backup("before-restore")
-        src = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True)
+        src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
         try:
             with store.sqlite_errors():
                 src.backup(store.db.conn)
