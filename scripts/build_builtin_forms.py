@@ -313,6 +313,15 @@ def survey_form() -> FormSpec:
         Row("start", "start"),
         Row("end", "end"),
         Row("today", "today"),
+        Row(
+            "calculate",
+            "duration_min",
+            ("访问时长（分钟）", "Interview length (minutes)"),
+            calculation=(
+                "if(${start} != '' and ${end} != '', "
+                "round((decimal-date-time(${end}) - decimal-date-time(${start})) * 1440, 1), '')"
+            ),
+        ),
         group("interview", ("访问信息", "Interview details")),
         Row(
             "text",

@@ -399,6 +399,8 @@ def test_survey_checks():
         state = evaluate(form, {**base, **changes}).fields
         return {name: state[name].severity for name in changes if not state[name].valid}
 
+    timed = {**base, "start": "2026-10-01T09:00:00+08:00", "end": "2026-10-01T09:31:30+08:00"}
+    assert evaluate(form, timed).values["duration_min"] == pytest.approx(31.5)
     assert severity(birth_year=1930) == {"birth_year": "error"}
     assert severity(birth_year=1990, work_years=40) == {"work_years": "error"}
     assert severity(concerns="income title housing health") == {"concerns": "error"}
