@@ -250,3 +250,39 @@ def test_copy_of_valid_bundle_still_valid(good, tmp_path):
     copy = tmp_path / "copy.xlsx"
     shutil.copy(good, copy)
     assert inspect_bundle(copy).sha256 == inspect_bundle(good).sha256
+
+
+def test_newer_format_version_asks_to_update(good, tmp_path):
+    def bump(ws):
+        for row in ws.iter_rows():
+            if row[0].value == "format_version":
+                row[1].value = "99"
+
+    bad = _edit(good, tmp_path / "newer.xlsx", "_manifest", bump)
+    result = inspect_bundle(bad)
+    assert not result.valid and result.findings[0].code == "bundle.manifest.newer"
+    assert "99" in result.findings[0].message()
+
+
+def test_tampered_form_definition(tmp_path):
+    import base64
+
+    from bundle_fakes import survey_form
+
+    town = FakeStore(TOWN)
+    form = survey_form()
+    definition = tmp_path / "t_survey.xlsx"
+    openpyxl.Workbook().save(definition)
+    form.source = str(definition)
+    town._forms["t_survey"] = {"1": form}
+    town.add("t_survey", {"age": 1})
+    path = tmp_path / "f.xlsx"
+    export_bundle(town, path)
+    assert inspect_bundle(path).valid
+
+    def alter(ws):
+        cell = ws.cell(row=2, column=4)
+        cell.value = base64.b64encode(b"not the definition").decode()
+
+    bad = _edit(path, tmp_path / "f2.xlsx", "_forms", alter)
+    _assert_refused(bad, "bundle.check.form_missing", tmp_path)

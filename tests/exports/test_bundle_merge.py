@@ -233,3 +233,36 @@ def test_choice_labels_shown_codes_carried(tmp_path):
     import_bundle(imported, bundle)
     assert imported.tables["t_survey"][uid]["sex"] == "f"
     assert "~sex" not in imported.tables["t_survey"][uid]
+
+
+def test_merge_across_form_versions_keeps_every_column(tmp_path):
+    from bundle_fakes import survey_form
+
+    from forms.model import Question
+
+    v2 = survey_form("2")
+    v2.children.insert(0, Question("phone_model", "text", labels={"zh_CN": "手机型号"}))
+    v2.reindex()
+    old = FakeStore(TOWNS1[0])
+    a = old.add("t_survey", {"age": 1, "note": "旧版"})
+    new = FakeStore(TOWNS1[1], forms=[v2])
+    new._forms["t_report"] = FakeStore(TOWNS1[1])._forms["t_report"]
+    b = new.add("t_survey", {"age": 2, "phone_model": "华为"})
+    county = FakeStore(COUNTY1)
+    county._forms["t_survey"] = {"1": survey_form("1"), "2": v2}
+    paths = [_bundle(old, tmp_path / "a.xlsx"), _bundle(new, tmp_path / "b.xlsx")]
+    s = merge_bundles(county, paths, tmp_path / "m.xlsx")
+    assert not s.refused and s.counts["t_survey"] == 2
+    result = inspect_bundle(tmp_path / "m.xlsx")
+    assert result.valid
+    assert result.manifest["forms"]["t_survey"]["versions"] == ["1", "2"]
+    grid = _sheet(tmp_path / "m.xlsx", "测试调查")
+    col = grid[0].index("手机型号")
+    uuid_col = len(grid[0]) - 1
+    by_uuid = {r[uuid_col]: r for r in grid[1:]}
+    assert by_uuid[b][col] == "华为" and by_uuid[a][col] == ""
+    imported = FakeStore(COUNTY1)
+    imported._forms["t_survey"] = {"1": survey_form("1"), "2": v2}
+    import_bundle(imported, tmp_path / "m.xlsx")
+    assert imported.tables["t_survey"][b]["phone_model"] == "华为"
+    assert imported.tables["t_survey"][a]["_form_version"] == "1"

@@ -177,3 +177,28 @@ def test_import_is_all_or_nothing(tmp_path):
     with pytest.raises(OSError):
         import_bundle(county, out)
     assert len(calls) == 2 and county.snapshot() == before
+
+
+def test_text_over_excel_limit_is_refused_clearly(tmp_path):
+    from i18n.errors import BundleError
+
+    town = FakeStore(TOWN)
+    uid = town.add("t_survey", {"note": "长" * (MAX_CELL_CHARS + 1)})
+    out = tmp_path / "long.xlsx"
+    with pytest.raises(BundleError) as err:
+        export_bundle(town, out)
+    message = err.value.message()
+    assert uid in message and "32767" in message and "note" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_xlsxwriter_engine_writes_the_same_data(tmp_path):
+    town = FakeStore(TOWN)
+    for i, text in enumerate(TRICKY[:8]):
+        town.add("t_survey", {"note": text, "age": i, "sex": "m"},
+                 repeats={"kids": [{"kid_name": text, "kid_age": i}]})  # fmt: skip
+    a = export_bundle(town, tmp_path / "a.xlsx")
+    b = export_bundle(town, tmp_path / "b.xlsx", engine="xlsxwriter")
+    assert a.sha256 == b.sha256
+    result = inspect_bundle(tmp_path / "b.xlsx")
+    assert result.valid and result.sha256 == a.sha256
