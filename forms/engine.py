@@ -469,8 +469,8 @@ class FormEngine:
                 else:
                     self.checks[key] = _Check(required)
                 continue
-            result = _Check(required)
-            if q.of:
+            result = self._type_check(q, value, required)
+            if result.valid and q.of:
                 total = to_num(self._ctx_nodes(q.of, name, node.chain, idx))
                 part = to_num(value)
                 if total == total and part == part and part > total:
@@ -501,6 +501,41 @@ class FormEngine:
                     severity,
                 )
             self.checks[key] = result
+
+    def _type_check(self, q, value: object, required: bool) -> _Check:
+        """An answer outside its choice list or range."""
+        if q.type in ("select_one", "select_multiple") and q.list_name:
+            names = self._choice_names(q.list_name)
+            if names:
+                given = [str(value)] if q.type == "select_one" else str(value).split()
+                for choice in given:
+                    if choice not in names and not (q.or_other and choice == "other"):
+                        return _Check(
+                            required, False, "forms.value.not_choice", {"value": choice}, "error"
+                        )
+        elif q.type == "range":
+            start = _param_number(q.parameters.get("start"), 1.0)
+            end = _param_number(q.parameters.get("end"), 10.0)
+            low, high = min(start, end), max(start, end)
+            x = to_num(value)
+            if x == x and not low <= x <= high:
+                return _Check(
+                    required,
+                    False,
+                    "forms.value.out_of_range",
+                    {"value": node_text(value), "start": num_to_str(low), "end": num_to_str(high)},
+                    "error",
+                )
+        return _Check(required)
+
+    def _choice_names(self, list_name: str) -> frozenset[str]:
+        cache = self.plan.__dict__.setdefault("_choice_names", {})
+        names = cache.get(list_name)
+        if names is None:
+            cl = self.form.choice_lists.get(list_name)
+            names = frozenset(c.name for c in cl.choices) if cl else frozenset()
+            cache[list_name] = names
+        return names
 
     def _ctx_nodes(
         self, target: str, name: str, chain: tuple[str, ...], idx: tuple[int, ...]
@@ -731,6 +766,13 @@ class FormEngine:
             elif q.stores_value:
                 out[q.name] = self.val.get((q.name, idx))
         return out
+
+
+def _param_number(text: str | None, default: float) -> float:
+    try:
+        return float(text) if text not in (None, "") else default
+    except ValueError:
+        return default
 
 
 def evaluate(form: Form, answers: dict | None = None, *, today: date | None = None) -> Evaluation:

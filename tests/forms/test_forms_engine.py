@@ -524,3 +524,23 @@ def test_nested_repeats_state_keys_and_relative_references():
     changed = engine.set_answer("hh[2]/person[1]/age", 50)
     assert {"hh[2]/person[1]/age", "hh[2]/ages", "all_ages"} <= changed
     assert engine.state("all_ages").value == 81
+
+
+def test_answers_outside_choices_or_range_are_invalid():
+    f = form(
+        [
+            ["type", "name", "label", "parameters"],
+            ["select_one yn", "a", "A", ""],
+            ["select_multiple yn", "m", "M", ""],
+            ["range", "r", "R", "start=0 end=5 step=1"],
+        ],
+        [["list_name", "name", "label"], ["yn", "yes", "是"], ["yn", "no", "否"]],
+    )
+    engine = FormEngine(f, {"a": "maybe", "m": "yes nope", "r": 9})
+    assert engine.state("a").message == "“maybe”不是这道题的选项。"
+    assert engine.state("m").message == "“nope”不是这道题的选项。"
+    assert engine.state("r").message == "9 超出了允许范围（0 到 5）。"
+    engine.set_answer("a", "yes")
+    engine.set_answer("m", "yes no")
+    engine.set_answer("r", 5)
+    assert all(engine.state(n).valid for n in ("a", "m", "r"))

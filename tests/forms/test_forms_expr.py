@@ -335,3 +335,73 @@ def test_compiler_never_crashes_on_expression_like_text(text):
         assert 1 <= exc.params["pos"] <= len(text) + 1
         return
     assert isinstance(compiled.refs, frozenset)
+
+
+_FUNCS = [
+    "if",
+    "selected",
+    "count-selected",
+    "selected-at",
+    "concat",
+    "coalesce",
+    "regex",
+    "substr",
+    "string-length",
+    "number",
+    "int",
+    "round",
+    "pow",
+    "date",
+    "decimal-date-time",
+    "format-date",
+    "sum",
+    "max",
+    "min",
+    "join",
+    "count",
+    "not",
+    "once",
+    "digest",
+    "substring",
+]
+_ATOMS = st.sampled_from(
+    [
+        "${a}",
+        "${r}",
+        ".",
+        "'x'",
+        "'2024-01-05'",
+        "''",
+        "-1",
+        "0",
+        "1.5",
+        "1e308",
+        "99999999999999999999",
+        "true()",
+        "'a b'",
+        "'%Y-%m'",
+    ]
+)
+
+
+def _expressions(depth: int):
+    if depth == 0:
+        return _ATOMS
+    sub = _expressions(depth - 1)
+    calls = st.tuples(st.sampled_from(_FUNCS), st.lists(sub, max_size=3)).map(
+        lambda t: f"{t[0]}({', '.join(t[1])})"
+    )
+    ops = st.tuples(sub, st.sampled_from(["+", "*", " div ", " mod ", "=", "<", " and ", "|"]), sub)
+    return st.one_of(sub, calls, ops.map(lambda t: f"({t[0]}{t[1]}{t[2]})"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_expressions(2), st.sampled_from([None, "", "3", "2024-02-30", "a b"]))
+def test_evaluation_never_raises_for_valid_expressions(text, value):
+    try:
+        compiled = compile_expression(text)
+    except ExpressionError:
+        return
+    from forms.expr import MapContext
+
+    compiled(MapContext({"a": value, "r": [value, "2"]}, current="a"))
