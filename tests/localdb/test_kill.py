@@ -136,3 +136,57 @@ def _check(folder, committed: dict[str, int], deleted: set[str]) -> None:
         assert rows[uuid][1] == 1
     assert {u for u, (_, flag) in rows.items() if flag} == tombstones
     assert set(rows) == creates  # no row without its audit row, no audit row without its row
+
+
+DEMO_WRITER = r"""
+import sys
+import localdb
+from localdb.demo import run_demo
+
+store = localdb.open_store(sys.argv[1], wait=10)
+print("ready", flush=True)
+run_demo(store, unit="330106", records=int(sys.argv[2]), seed=1)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_bulk_demo_is_all_or_nothing(tmp_path):
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("SIGKILL is POSIX only")
+    rng = random.Random(7)
+    records = 300
+    for round_no in range(6):
+        folder = tmp_path / f"d{round_no}"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", DEMO_WRITER, str(folder), str(records)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.05, 1.2))
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate()
+        finished = "done" in out
+        conn = sqlite3.connect(folder / "kexie.sqlite")
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            surveys = (
+                conn.execute("SELECT count(*) FROM form_kexie_survey").fetchone()[0]
+                if "form_kexie_survey" in tables
+                else 0
+            )
+            audits = conn.execute(
+                "SELECT count(*) FROM _audit WHERE form_id = 'kexie_survey'"
+            ).fetchone()[0]
+        finally:
+            conn.close()
+        assert surveys in (0, records), surveys  # one transaction: all or nothing
+        assert audits >= surveys
+        if finished:
+            assert surveys == records
