@@ -19,12 +19,14 @@ targets are set for, so that merging them at province level is a real merge, not
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -72,6 +74,7 @@ def counties(n: int) -> list[str]:
     return codes[:n]
 
 
+@functools.cache
 def fingerprint() -> str:
     """Hash of the code that shapes the data (forms, localdb, exports, built-in forms)."""
     h = hashlib.sha256()
@@ -83,15 +86,37 @@ def fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def _fresh(folder: Path, stamp: dict) -> bool:
-    marker = folder / "stamp.json"
-    if REUSE and marker.exists():
-        return True
-    return marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == stamp
+def _folder(kind: str) -> Path:
+    """``bench/.data/<kind>-<fingerprint>``: data made by the code as it is now.
+
+    Keyed by fingerprint rather than overwritten, so that two bench runs at the same time (or a
+    run while someone edits exports/) never delete each other's files. With ``--reuse-data`` the
+    newest complete folder of that kind is used whatever code made it.
+    """
+    folder = DATA / f"{kind}-{fingerprint()}"
+    if REUSE and not _ready(folder):
+        done = [p for p in DATA.glob(f"{kind}-*") if _ready(p)]
+        if done:
+            return max(done, key=lambda p: (p / "stamp.json").stat().st_mtime)
+    _prune(kind, keep=folder)
+    return folder
 
 
-def _stamp(folder: Path, stamp: dict) -> None:
+def _ready(folder: Path) -> bool:
+    return (folder / "stamp.json").exists()
+
+
+def _stamp(folder: Path) -> None:
+    stamp = {"code": fingerprint(), "made": time.strftime("%Y-%m-%d %H:%M:%S")}
     (folder / "stamp.json").write_text(json.dumps(stamp), encoding="utf-8")
+
+
+def _prune(kind: str, keep: Path, hours: float = 3.0) -> None:
+    """Remove folders of ``kind`` made by older code and untouched for ``hours``."""
+    limit = time.time() - hours * 3600
+    for other in DATA.glob(f"{kind}-*"):
+        if other != keep and other.is_dir() and other.stat().st_mtime < limit:
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def demo_folder(folder: Path, unit: str, records: int) -> Path:
@@ -120,24 +145,20 @@ def _parallel(jobs: Iterable[Callable[[], object]], workers: int | None = None) 
 
 def typical_bundles(n: int, records: int = 50, progress=print) -> list[Path]:
     """``n`` county bundles of ``records`` survey records plus 12 months of reports."""
-    folder = DATA / f"typical-{records}"
-    return _county_bundles(folder, n, records, progress)
+    return _county_bundles(_folder(f"typical-{records}"), n, records, progress)
 
 
 def stress_bundles(n: int, records: int = 2000, progress=print) -> list[Path]:
     """``n`` county bundles of ``records`` survey records each (see module docstring)."""
-    return _county_bundles(DATA / f"stress-{records}", n, records, progress)
+    return _county_bundles(_folder(f"stress-{records}"), n, records, progress)
 
 
 def _county_bundles(
     folder: Path, n: int, records: int, progress: Callable[[str], object]
 ) -> list[Path]:
-    stamp = {"code": fingerprint(), "records": records}
-    if not _fresh(folder, stamp):
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        _stamp(folder, stamp)
+    if not _ready(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        _stamp(folder)
     codes = counties(n)
     bundles = [folder / f"{code}.xlsx" for code in codes]
     missing = [(c, b) for c, b in zip(codes, bundles, strict=True) if not b.exists()]
@@ -157,24 +178,22 @@ def _county_bundles(
 
 
 def province_template(unit: str = PROVINCE) -> Path:
-    """An initialised, empty data folder for the province (copied fresh for every merge run)."""
-    folder = DATA / f"province-{unit}"
-    stamp = {"code": fingerprint()}
-    if not _fresh(folder, stamp):
+    """An initialised, empty data folder for ``unit`` (copied fresh for every merge run)."""
+    folder = _folder(f"province-{unit}")
+    if not _ready(folder):
         data = folder / "data"
         if data.exists():
             shutil.rmtree(data)
         folder.mkdir(parents=True, exist_ok=True)
         kexie("init", "--unit", unit, data=data)
-        _stamp(folder, stamp)
+        _stamp(folder)
     return folder / "data"
 
 
 def records_folder(records: int) -> Path:
     """One county data folder with ``records`` demo survey records (export/inspect scenarios)."""
-    folder = DATA / f"county-{records}"
-    stamp = {"code": fingerprint(), "records": records}
-    if not _fresh(folder, stamp):
+    folder = _folder(f"county-{records}")
+    if not _ready(folder):
         demo_folder(folder / "data", FALLBACK_COUNTY, records)
-        _stamp(folder, stamp)
+        _stamp(folder)
     return folder / "data"

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import platform
 import subprocess
 import sys
@@ -352,7 +353,7 @@ def _profile_group(group: str, quick: bool) -> Profile | None:
         kwargs = {
             "template": str(data.province_template()),
             "paths": [str(p) for p in paths],
-            "out": str(data.DATA / "profile-merge.xlsx"),
+            "out": str(data.DATA / f"profile-merge-{os.getpid()}.xlsx"),
         }
         secs, lines = profile_step("bench.province:merge_ours", kwargs)
         return Profile(f"{group}: merge_bundles of {len(paths)} bundles", secs, lines)
@@ -403,8 +404,6 @@ def machine() -> dict[str, str]:
 
 
 def _cpu_count() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
