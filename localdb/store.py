@@ -260,17 +260,17 @@ class Store(RecordsMixin):
             folder.mkdir(parents=True, exist_ok=True)
             dest = sqlite3.connect(target)
             try:
-                with self.sqlite_errors():
-                    self.db.conn.backup(dest)
-                    # a backup is one self-contained file, safe to copy around
-                    dest.execute("PRAGMA journal_mode = DELETE")
+                self.db.conn.backup(dest)
+                # a backup is one self-contained file, safe to copy around
+                dest.execute("PRAGMA journal_mode = DELETE")
             finally:
                 dest.close()
         except OSError as exc:
-            raise storage_error_from_os(exc, folder) from exc
-        except StorageError:
             target.unlink(missing_ok=True)
-            raise
+            raise storage_error_from_os(exc, folder) from exc
+        except sqlite3.Error as exc:
+            target.unlink(missing_ok=True)  # never leave half a backup behind
+            raise storage_error_from_sqlite(exc, target) from exc
         keep = keep if keep is not None else int(self.get_setting("backup_keep", BACKUP_KEEP))  # type: ignore[arg-type]
         for old in list_backups(self.folder)[:-keep] if keep > 0 else []:
             old.unlink(missing_ok=True)

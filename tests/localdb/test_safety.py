@@ -165,3 +165,23 @@ def test_backups_keep_the_newest(tmp_path):
     with open_store(tmp_path) as s:
         made = [s.backup(f"n{i}", keep=3) for i in range(5)]
     assert list_backups(tmp_path) == made[-3:]
+
+
+def test_failed_backup_leaves_no_partial_file(tmp_path, monkeypatch):
+    import sqlite3 as sqlite
+
+    class FullDisk:
+        """Stands in for the connection: the backup fails half-way, as on a full disk."""
+
+        def backup(self, dest, *args, **kwargs):
+            dest.execute("CREATE TABLE half (x)")
+            raise sqlite.OperationalError("database or disk is full")
+
+    with open_store(tmp_path) as s:
+        conn = s.db.conn
+        monkeypatch.setattr(s.db, "conn", FullDisk())
+        with pytest.raises(StorageError) as err:
+            s.backup("full")
+        monkeypatch.setattr(s.db, "conn", conn)
+    assert err.value.code == "db.disk_full"
+    assert list_backups(tmp_path) == []
