@@ -58,8 +58,9 @@ the dict is described in `bench/runner.py`); while one does not exist its row sa
   labelled as such in the table.
 - Export floors write exactly the cells of the bundle's largest sheet; our export writes the whole
   bundle (cover, every form, reports, roll-ups, manifest).
-- Where a target is missed, one run is profiled with cProfile (fresh process) and the top entries
-  by own time are listed below the table.
+- Where a target is missed, one run is profiled with cProfile (fresh process): below the table
+  are the top entries by own time, then our own functions (exports/, localdb/, forms/) by
+  cumulative time. cProfile slows Python code down, so read the shares, not the seconds.
 """
 
 

@@ -28,10 +28,12 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bench import floors, province
 from bench.harness import (
@@ -349,13 +351,14 @@ def _profile_group(group: str, quick: bool) -> Profile | None:
         if group == "merge-typical":
             paths = data.typical_bundles(8 if quick else 183)
         else:
-            paths = data.stress_bundles(2 if quick else 20, 500 if quick else 2000)
-        kwargs = {
-            "template": str(data.province_template()),
-            "paths": [str(p) for p in paths],
-            "out": str(data.DATA / f"profile-merge-{os.getpid()}.xlsx"),
-        }
-        secs, lines = profile_step("bench.province:merge_ours", kwargs)
+            paths = data.stress_bundles(4 if quick else 20, 500 if quick else 2000)
+        with tempfile.TemporaryDirectory(prefix="kexie-bench-") as tmp:
+            kwargs = {
+                "template": str(data.province_template()),
+                "paths": [str(p) for p in paths],
+                "out": str(Path(tmp) / "merged.xlsx"),
+            }
+            secs, lines = profile_step("bench.province:merge_ours", kwargs)
         return Profile(f"{group}: merge_bundles of {len(paths)} bundles", secs, lines)
     if group in ("export", "inspect"):
         folder = data.records_folder(500 if quick else 2000)
