@@ -37,6 +37,7 @@ from i18n.errors import Location, Problem, ValidationError
 Key = tuple[str, tuple[int, ...]]
 _MAX_REPEATS = 10000
 _KEY_PART = re.compile(r"^(.+)\[(\d+)\]$")
+_REF = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
 
 
 @dataclass(frozen=True)
@@ -697,6 +698,27 @@ class FormEngine:
             params["part"] = self.form.question(params["part"]).label()
             params["total"] = self.form.question(params["total"]).label()
         return tr(check.code, **params)
+
+    def render(self, name: str, column: str = "label", lang: str | None = None) -> str:
+        """A question's label/hint/unit with ``${x}`` replaced by current answers (as ODK
+        shows them), for ``name`` or ``repeat[i]/name``."""
+        from forms.model import pick_text
+
+        key = self.parse_key(name)
+        node = self.plan.nodes[key[0]]
+        texts = {"label": node.q.labels, "hint": node.q.hints, "unit": node.q.units}.get(column, {})
+        text = pick_text(texts, lang) if texts else ""
+        if "${" not in text:
+            return text or (node.q.name if column == "label" else "")
+        idx = key[1] if len(key[1]) == len(node.chain) else ()
+
+        def value(m: re.Match[str]) -> str:
+            ref = m.group(1)
+            if ref not in self.plan.nodes:
+                return m.group(0)
+            return to_str(self._ctx_nodes(ref, key[0], node.chain, idx))
+
+        return _REF.sub(value, text)
 
     def choices(self, name: str) -> list[Choice]:
         """The choices of select ``name`` (or ``repeat[i]/name``) that pass its choice filter now."""

@@ -814,11 +814,16 @@ def build_form(
     if settings.get("public_key"):
         st.warn("forms.load.public_key", "settings", column="public_key")
     titles: dict[str, str] = {}
+    default_language = settings.get("default_language") or None
     for key, value in settings.items():
-        if key == "form_title" and value:
+        if not value:
+            continue
+        if key == "form_title":
             titles["default"] = value
-        elif key.startswith("form_title::") and value:
-            titles[language_code(key.split("::", 1)[1])] = value
+            if default_language:
+                titles.setdefault(language_code(default_language), value)
+        elif key.startswith(("form_title::", "kexie::title::")):
+            titles[language_code(key.rsplit("::", 1)[1])] = value
         elif key.startswith("kexie::title::") and value:  # translated title (docs/forms.md)
             titles.setdefault(language_code(key.split("::", 2)[2]), value)
     form_id = settings.get("form_id") or name
@@ -845,7 +850,6 @@ def build_form(
     if kind == "report" and period is None:
         st.error("forms.load.report_needs_period", "settings", column="kexie::period")
     langs = list(dict.fromkeys(languages + choice_langs))
-    default_language = settings.get("default_language") or None
     form = Form(
         form_id=form_id,
         version=settings.get("version", ""),

@@ -544,3 +544,29 @@ def test_answers_outside_choices_or_range_are_invalid():
     engine.set_answer("m", "yes no")
     engine.set_answer("r", 5)
     assert all(engine.state(n).valid for n in ("a", "m", "r"))
+
+
+def test_text_fills_references_with_current_answers():
+    f = form(
+        [
+            ["type", "name", "label::中文 (zh)", "label::English (en)"],
+            ["integer", "total", "总数", "Total"],
+            ["note", "show", "合计为 ${total} 人", "Total is ${total}"],
+        ]
+    )
+    engine = FormEngine(f, {"total": 12})
+    assert engine.render("show") == "合计为 12 人"
+    assert engine.render("show", lang="en") == "Total is 12"
+    assert engine.render("total") == "总数"
+
+
+def test_titles_in_both_languages():
+    f = form(
+        [["type", "name", "label"], ["text", "a", "A"]],
+        settings=[
+            ["form_title", "form_id", "default_language", "kexie::title::English (en)"],
+            ["月报", "m", "中文 (zh)", "Monthly report"],
+        ],
+    )
+    assert f.title("zh_CN") == "月报" and f.title("en") == "Monthly report"
+    assert f.default_language == "zh_CN"
