@@ -26,6 +26,7 @@ from i18n.errors import Location, StorageError, UsageError
 from kexie import __version__
 from localdb import schema
 from localdb.formsreg import FormRegistry
+from localdb.fsinfo import is_network_path
 from localdb.localunits import LocalUnits
 from localdb.lock import FolderLock, storage_error_from_os
 from localdb.records import RecordsMixin
@@ -55,6 +56,13 @@ def open_store(data_dir: str | Path, *, create: bool = True, wait: float = 0.0) 
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise storage_error_from_os(exc, folder) from exc
+    if is_network_path(folder):
+        raise StorageError(
+            "db.network",
+            location=Location(file=str(folder)),
+            fix="db.network.fix",
+            folder=str(folder),
+        )
     lock = FolderLock(folder)
     lock.acquire(wait)
     try:

@@ -185,3 +185,32 @@ def test_failed_backup_leaves_no_partial_file(tmp_path, monkeypatch):
         monkeypatch.setattr(s.db, "conn", conn)
     assert err.value.code == "db.disk_full"
     assert list_backups(tmp_path) == []
+
+
+MOUNTS = """\
+/dev/sda1 / ext4 rw,relatime 0 0
+server:/export /mnt/share nfs4 rw,relatime 0 0
+//nas/科协 /mnt/我的\\040nas cifs rw 0 0
+/dev/sdb1 /mnt/share/local ext4 rw 0 0
+"""
+
+
+def test_network_shares_are_recognised():
+    from pathlib import Path
+
+    from localdb.fsinfo import network_in_mounts
+
+    assert network_in_mounts(MOUNTS, Path("/mnt/share/data"))
+    assert network_in_mounts(MOUNTS, Path("/mnt/我的 nas/kexie"))
+    assert not network_in_mounts(MOUNTS, Path("/mnt/share/local/data"))  # a local disk inside
+    assert not network_in_mounts(MOUNTS, Path("/mnt/shared"))
+    assert not network_in_mounts(MOUNTS, Path("/home/user"))
+
+
+def test_data_folder_on_a_network_share_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("localdb.store.is_network_path", lambda path: True)
+    with pytest.raises(StorageError) as err:
+        open_store(tmp_path)
+    assert err.value.code == "db.network"
+    assert "网络共享盘" in err.value.message()
+    assert not (tmp_path / "kexie.sqlite").exists()
