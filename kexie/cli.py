@@ -67,6 +67,14 @@ def _log_unexpected(data: str | None) -> Path:
     return log
 
 
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at devnull so interpreter shutdown does not complain."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def _early_language(argv: Sequence[str]) -> None:
     i18n.init_from_environment()
     for i, arg in enumerate(argv):
@@ -93,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KexieError as exc:
         print(exc.message(), file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        _silence_stdout()
+        return 0
     except KeyboardInterrupt:
         print(tr("error.interrupted"), file=sys.stderr)
         return 1
