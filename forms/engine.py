@@ -4,6 +4,10 @@
 depends on the changed answer (the plan's dependency closure, in topological order) and returns
 the state keys whose state changed. ``evaluate(form, answers)`` is the one-shot version.
 
+API: ``set_answer``, ``state``, ``evaluation``, ``choices(name)`` (choices passing the choice
+filter now), ``render(name)`` (label with ``${x}`` filled in), ``add_instance`` and
+``remove_instance`` for repeats.
+
 State keys: a top-level field is addressed by its name; a field in a repeat instance by
 ``repeat[i]/name`` (1-based, nested repeats ``outer[1]/inner[2]/name``); a repeat instance itself
 by ``repeat[i]``.

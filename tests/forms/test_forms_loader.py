@@ -335,3 +335,25 @@ def test_typographic_quotes_are_accepted_as_string_delimiters():
     from forms.engine import FormEngine
 
     assert FormEngine(f, {"a": "yes"}).state("b").relevant
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "forms.load.not_workbook"),
+        (b"PK\x03\x04" + b"garbage" * 10, "forms.load.unreadable"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1junk", "forms.load.unreadable"),
+    ],
+)
+def test_damaged_files_become_messages(data, code):
+    result = check_form(data)
+    assert not result.ok and [p.code for p in result.errors] == [code]
+
+
+def test_empty_survey_and_missing_type_column():
+    assert [p.code for p in check_form(xlsx([["type", "name", "label"]])).errors] == [
+        "forms.load.empty_survey"
+    ]
+    assert [p.code for p in check_form(xlsx([["name", "label"], ["a", "b"]])).errors] == [
+        "forms.load.no_type_column"
+    ]
