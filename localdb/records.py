@@ -266,6 +266,35 @@ class RecordsMixin:
                 author or self.clerk, form_id, uuid, "_status", current, status, reason, "status"
             )
 
+    def mark_exported(
+        self,
+        form_id: str,
+        uuids: Iterable[str],
+        *,
+        reason: str | None = None,
+        author: str | None = None,
+    ) -> int:
+        """After an export: finalised records become ``exported`` (nil reports stay ``nil``),
+        in one transaction with one audit row each (``reason``: e.g. the bundle's file name).
+        Returns how many records changed status."""
+        table = table_name(form_id)
+        self.form(form_id)
+        who = author or self.clerk
+        changed = 0
+        now = now_iso()
+        with self.sqlite_errors(), self.db.atomic():
+            for uuid in uuids:
+                row = self.db.execute(
+                    f"SELECT _status FROM {quote(table)} WHERE _uuid = ?", [uuid]
+                ).fetchone()
+                if row is None or row[0] not in ("finalised", "nil"):
+                    continue
+                if row[0] == "finalised":
+                    self._update(table, uuid, {"_status": "exported", "_modified": now})
+                    changed += 1
+                self._audit(who, form_id, uuid, "_status", row[0], "exported", reason, "status")
+        return changed
+
     def delete(self, form_id: str, uuid: str, *, reason: str, author: str | None = None) -> None:
         """Tombstone a record (``_deleted = 1``); it stays in the table and in exports."""
         self._set_deleted(form_id, uuid, 1, reason, author)

@@ -221,3 +221,22 @@ def test_nested_repeats_round_trip_and_shrink(store):
     store.upsert_rows("t_nested", rows, repeats, source="sha")
     assert store.db["form_t_nested__members"].count == 1
     assert store.get("t_nested", uuid)["visits"][0]["members"][0]["member"] == "张"
+
+
+def test_mark_exported_in_bulk(store):
+    done = store.save("t_survey", {"resp_name": "甲"}, status="finalised")
+    draft = store.save("t_survey", {"resp_name": "乙"})
+    nil = store.nil_report("t_report", period="2026-10")
+    assert (
+        store.mark_exported("t_survey", [done, draft, "missing"], reason="西湖区-2026-10.xlsx") == 1
+    )
+    assert store.get("t_survey", done)["_status"] == "exported"
+    assert store.get("t_survey", draft)["_status"] == "draft"
+    assert store.mark_exported("t_report", [nil]) == 0
+    assert store.get("t_report", nil)["_status"] == "nil"
+    last = store.audit_rows("t_survey", done)[-1]
+    assert (last["old"], last["new"], last["reason"]) == (
+        "finalised",
+        "exported",
+        "西湖区-2026-10.xlsx",
+    )
