@@ -19,7 +19,14 @@ import xlsxwriter
 
 from exports import xlsx_stream
 from exports.canonical import manifest_digest
-from exports.format import FORMS_SHEET, MANIFEST_CHUNK, MANIFEST_SHEET, TOMBSTONE_TABLE
+from exports.format import (
+    FORMS_SHEET,
+    MANIFEST_CHUNK,
+    MANIFEST_SHEET,
+    MAX_COLS,
+    MAX_ROWS,
+    TOMBSTONE_TABLE,
+)
 from exports.model import SheetGrid, TableData
 from i18n import tr
 from i18n.errors import BundleError, Location
@@ -79,6 +86,12 @@ def write_bundle(
         raise BundleError(
             "bundle.write.no_folder", location=Location(file=str(out)), folder=str(folder)
         )
+    for t in tables:
+        if t.count + 1 > MAX_ROWS or len(t.spec.columns) > MAX_COLS:
+            raise BundleError(
+                "bundle.write.too_large", location=Location(file=str(out), sheet=t.spec.title),
+                fix="bundle.fix.split", rows=t.count, columns=len(t.spec.columns),
+            )  # fmt: skip
     names = SheetNames()
     cover_name = names.take(tr("bundle.sheet.cover", lang))
     data_sheets = {}

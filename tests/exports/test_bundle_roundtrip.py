@@ -202,3 +202,17 @@ def test_xlsxwriter_engine_writes_the_same_data(tmp_path):
     assert a.sha256 == b.sha256
     result = inspect_bundle(tmp_path / "b.xlsx")
     assert result.valid and result.sha256 == a.sha256
+
+
+def test_more_rows_than_excel_holds_is_refused(tmp_path, monkeypatch):
+    import exports.writer
+    from i18n.errors import BundleError
+
+    monkeypatch.setattr(exports.writer, "MAX_ROWS", 3)
+    town = FakeStore(TOWN)
+    for i in range(3):
+        town.add("t_survey", {"age": i})
+    with pytest.raises(BundleError) as err:
+        export_bundle(town, tmp_path / "big.xlsx")
+    assert err.value.code == "bundle.write.too_large" and err.value.location.sheet == "测试调查"
+    assert list(tmp_path.iterdir()) == []
