@@ -136,6 +136,18 @@ class _Ctx:
     def position(self) -> float:
         return float(self.idx[-1]) if self.idx else 1.0
 
+    def repeat_instances(self, repeat: str) -> tuple[tuple[str, ...], list[tuple[int, ...]]]:
+        """Every instance of ``repeat`` under the current context's enclosing instances."""
+        node = self.engine.plan.nodes.get(repeat)
+        if node is None or not node.q.is_repeat:
+            return (), []
+        parents = node.chain[:-1]
+        p = 0
+        limit = min(len(parents), len(self.chain))
+        while p < limit and parents[p] == self.chain[p]:
+            p += 1
+        return node.chain, self.engine.expand(node.chain, self.idx[:p])
+
     def instance(self, list_id: str) -> NodeSet:
         doc = instance_document(self.engine.plan, list_id)
         return NodeSet([doc]) if doc is not None else NodeSet()

@@ -117,6 +117,7 @@ def build_plan(form: Form) -> tuple[Plan, list[Problem]]:
                 lists=base_scope.lists,
                 list_of=base_scope.list_of,
                 child_of=base_scope.child_of,
+                repeats=base_scope.repeats,
                 current=q.name,
                 item_mode=column == "choice_filter",
             )

@@ -75,6 +75,10 @@ class MapContext:
             return NodeSet([_node_text(value[i - 1])]) if 1 <= i <= len(value) else NodeSet()
         return NodeSet()
 
+    def repeat_instances(self, repeat: str) -> tuple[tuple[str, ...], list[tuple[int, ...]]]:
+        """Plain values have no repeat structure: a filtered repeat step selects nothing."""
+        return (), []
+
     def today(self) -> date:
         return self._today or date.today()
 

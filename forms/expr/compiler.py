@@ -39,9 +39,9 @@ class Scope:
     parent: dict[str, str | None] = field(default_factory=dict)
     lists: set[str] | frozenset[str] | None = None  # choice lists usable with instance()
     list_of: dict[str, str] = field(default_factory=dict)  # select question -> its list
-    child_of: dict[tuple[str | None, str], str] = field(
-        default_factory=dict
-    )  # (group, name) -> field
+    # (group, name as written) -> field name
+    child_of: dict[tuple[str | None, str], str] = field(default_factory=dict)
+    repeats: frozenset[str] | None = None  # names of repeats (None: not known)
     current: str | None = None
     item_mode: bool = False  # bare names refer to a choice's columns (choice_filter)
 
@@ -332,7 +332,7 @@ class _Compiler:
                 return lambda ctx: walk(ctx, _as_nodes(doc(ctx)))
             if isinstance(start, ast.Call) and start.name == "current":
                 if any(s.predicates for s in node.steps):
-                    raise self.error("forms.expr.unsupported_path", node)
+                    return self.predicated_form_path(ast.Path(node.pos, False, node.steps))
                 saved = self.scope.current
                 target = self.resolve_form_path(ast.Path(node.pos, False, node.steps))
                 self.scope.current = saved
@@ -344,10 +344,86 @@ class _Compiler:
             walk = self.steps(node.steps)
             return lambda ctx: walk(ctx, [ctx.item] if ctx.item is not None else [])
         if any(s.predicates for s in node.steps):
-            raise self.error("forms.expr.unsupported_path", node)
+            return self.predicated_form_path(node)
         if not node.steps:  # "/" alone: the whole record
             return _const(NodeSet([""]))
         return self._field_nodes(node, self.resolve_form_path(node))
+
+    def resolve_form_steps(self, node: ast.Path) -> list[str | None]:
+        """The form node reached after each step of a path (None: the root or unknown)."""
+        scope = self.scope
+        names = scope.names
+        reached: list[str | None] = []
+        if node.absolute:
+            for i, step in enumerate(node.steps):
+                known = step.axis == "child" and (names is None or step.name in names)
+                reached.append(step.name if i > 0 and known else None)
+            return reached
+        here: str | None = scope.current
+        for step in node.steps:
+            if step.axis == "parent":
+                here = scope.parent.get(here) if here is not None else None
+            elif step.axis == "child" and step.name != "*":
+                inside = scope.child_of.get((here, step.name))
+                here = (
+                    inside
+                    if inside is not None
+                    else (step.name if names is None or step.name in names else None)
+                )
+            elif step.axis != "self":
+                here = None
+            reached.append(here)
+        return reached
+
+    def predicated_form_path(self, node: ast.Path) -> Fn:
+        """``/data/hh[2]/age``, ``../member[age > 60]/name``: one filtered repeat step."""
+        reached = self.resolve_form_steps(node)
+        marked = [i for i, step in enumerate(node.steps) if step.predicates]
+        target = reached[-1] if reached else None
+        repeats = self.scope.repeats
+        if len(marked) != 1 or target is None or reached[marked[0]] is None:
+            raise self.error("forms.expr.unsupported_path", node)
+        repeat = reached[marked[0]]
+        if repeats is not None and repeat not in repeats:
+            raise self.error("forms.expr.unsupported_path", node)
+        saved = self.scope.current
+        self.scope.current = repeat
+        try:
+            preds = [self.compile(p, False) for p in node.steps[marked[0]].predicates]
+        finally:
+            self.scope.current = saved
+        self.refs.update((repeat, target))
+
+        def select(ctx: object) -> NodeSet:
+            saved_ctx = (ctx.current, ctx.chain, ctx.idx, ctx.item, ctx.item_pos, ctx.item_size)
+            out: list = []
+            try:
+                chain, instances = ctx.repeat_instances(repeat)
+                size = len(instances)
+                kept = []
+                for i, inst in enumerate(instances, start=1):
+                    ctx.current, ctx.chain, ctx.idx = repeat, chain, inst
+                    ctx.item, ctx.item_pos, ctx.item_size = True, i, size
+                    ok = True
+                    for pred in preds:
+                        result = pred(ctx)
+                        if isinstance(result, float | int) and not isinstance(result, bool):
+                            ok = result == i
+                        else:
+                            ok = to_bool(result)
+                        if not ok:
+                            break
+                    if ok:
+                        kept.append(inst)
+                ctx.item = None
+                for inst in kept:
+                    ctx.current, ctx.chain, ctx.idx = repeat, chain, inst
+                    out.extend(ctx.nodes(target))
+            finally:
+                (ctx.current, ctx.chain, ctx.idx, ctx.item, ctx.item_pos, ctx.item_size) = saved_ctx
+            return NodeSet(out)
+
+        return select
 
     def _field_nodes(self, node: ast.Path, target: str | None) -> Fn:
         if target is None:

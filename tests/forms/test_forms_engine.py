@@ -570,3 +570,34 @@ def test_titles_in_both_languages():
     )
     assert f.title("zh_CN") == "月报" and f.title("en") == "Monthly report"
     assert f.default_language == "zh_CN"
+
+
+def test_paths_with_a_filtered_repeat_step():
+    f = make(
+        row("begin repeat", "member", "成员"),
+        row("text", "name", "姓名"),
+        row("integer", "age", "年龄"),
+        row("end repeat", ""),
+        row("calculate", "second", calculation="/data/member[2]/name"),
+        row("calculate", "elders", calculation="count(/data/member[age > 60])"),
+        row("calculate", "elder_names", calculation="join(',', /data/member[age > 60]/name)"),
+        row("calculate", "first_pos", calculation="/data/member[position() = 1]/age"),
+    )
+    engine = FormEngine(
+        f,
+        {
+            "member": [
+                {"name": "甲", "age": 70},
+                {"name": "乙", "age": 30},
+                {"name": "丙", "age": 65},
+            ]
+        },
+    )
+    values = engine.evaluation().values
+    assert values["second"] == "乙"
+    assert values["elders"] == 2
+    assert values["elder_names"] == "甲,丙"
+    assert values["first_pos"] == "70"
+    changed = engine.set_answer("member[2]/age", 61)
+    assert {"elders", "elder_names"} <= changed
+    assert engine.state("elders").value == 3
