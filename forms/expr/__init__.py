@@ -48,6 +48,8 @@ class MapContext:
         self._today = today
         self._now = now
         self._position = position
+        self.chain: tuple[str, ...] = ()
+        self.idx: tuple[int, ...] = ()
         self.item = None
         self.item_pos = 0
         self.item_size = 0
