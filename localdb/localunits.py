@@ -30,8 +30,13 @@ class LocalUnits(Divisions):
     def reload(self) -> None:
         """Re-read the local changes (after another writer changed them)."""
         base = divisions()
+        rows = self.db.execute("SELECT code, name, parent, level FROM _units_local").fetchall()
+        if not rows:  # the common case: share the built-in tree and its index
+            super().__init__(base._units, base._aliases, base.meta)
+            self._children = base._index()
+            return
         units = dict(base._units)
-        for row in self.db.execute("SELECT code, name, parent, level FROM _units_local").fetchall():
+        for row in rows:
             code, name, parent, level = row
             old = units.get(code)
             if old is not None:
