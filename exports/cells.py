@@ -48,11 +48,6 @@ def too_long(value: str) -> bool:
     return len(value) > MAX_CELL_CHARS // 2 and excel_length(value) > MAX_CELL_CHARS
 
 
-def number_ok(value: float | int) -> bool:
-    """Finite numbers only (Excel has no NaN or infinity)."""
-    return not isinstance(value, float) or math.isfinite(value)
-
-
 def needs_text(value: int) -> bool:
     """Integers Excel cannot hold exactly travel as text."""
     return not -_SAFE_INT < value < _SAFE_INT

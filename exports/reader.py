@@ -436,11 +436,3 @@ class _Totals:
 
 _SCALE_BITS = 1074
 _SCALE = 1 << _SCALE_BITS
-
-
-def totals_of(cols: list[tuple[str, str]], rows) -> dict:
-    """The manifest ``totals`` of a table from its carried rows."""
-    t = _Totals(cols)
-    for row in rows:
-        t.add(row)
-    return t.result()
