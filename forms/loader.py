@@ -573,6 +573,8 @@ class _Builder:
             used[q.name] = rownum
             q.parent = parent.name if parent else None
             (parent.children if parent else top).append(q)
+            if q.or_other and q.type in ("select_one", "select_multiple"):
+                self._add_other(q, choice_lists, used, parent, top)
             if q.type in ("group", "repeat"):
                 stack.append((q, "repeat" if q.type == "repeat" else "group"))
         for open_q, word in stack:
@@ -585,6 +587,39 @@ class _Builder:
                 name=open_q.name,
             )
         return top, languages
+
+    @staticmethod
+    def _add_other(
+        q: Question,
+        choice_lists: dict[str, ChoiceList],
+        used: dict[str, int],
+        parent: Question | None,
+        top: list[Question],
+    ) -> None:
+        """``or_other`` as pyxform does it: an "other" choice and a "specify" text question."""
+        from i18n import tr
+
+        cl = choice_lists.get(q.list_name or "")
+        if cl is not None and cl.get("other") is None:
+            cl.choices.append(
+                Choice(
+                    "other", {lang: tr("forms.or_other.choice", lang) for lang in ("zh_CN", "en")}
+                )
+            )
+        name = f"{q.name}_other"
+        if name in used:
+            return
+        used[name] = q.row
+        specify = Question(
+            name=name,
+            type="text",
+            row=q.row,
+            labels={lang: tr("forms.or_other.label", lang) for lang in ("zh_CN", "en")},
+            relevant=f"selected(${{{q.name}}}, 'other')",
+            parent=q.parent,
+        )
+        specify.extra["generated_by"] = "or_other"
+        (parent.children if parent else top).append(specify)
 
     def _fill(self, q: Question, cells: dict[str, str], sheet: str, row: int) -> None:
         q.required = _boolean_expr(cells.get("required", ""))

@@ -601,3 +601,17 @@ def test_paths_with_a_filtered_repeat_step():
     changed = engine.set_answer("member[2]/age", 61)
     assert {"elders", "elder_names"} <= changed
     assert engine.state("elders").value == 3
+
+
+def test_or_other_adds_choice_and_specify_question():
+    f = form(
+        [["type", "name", "label"], ["select_one fruit or_other", "fruit", "水果"]],
+        [["list_name", "name", "label"], ["fruit", "apple", "苹果"]],
+    )
+    assert [c.name for c in f.choice_lists["fruit"].choices] == ["apple", "other"]
+    engine = FormEngine(f, {"fruit": "other", "fruit_other": "榴莲"})
+    assert engine.state("fruit").valid and engine.state("fruit_other").relevant
+    assert engine.render("fruit_other") == "请注明其他"
+    engine.set_answer("fruit", "apple")
+    assert not engine.state("fruit_other").relevant
+    assert engine.evaluation().values == {"fruit": "apple", "fruit_other": None}
