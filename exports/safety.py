@@ -45,6 +45,7 @@ class GateResult:
 _ROW_REF = re.compile(rb"<row r=\"(\d{1,9})\"")
 _CONTROL_TABLE = bytes(0 if (b < 32 and b not in (9, 10, 13)) else 1 for b in range(256))
 _CELL_COL = re.compile(rb"<c r=\"([A-Z]{1,5})")
+_FIRST_ROW = re.compile(rb'<row r="1"[^>]*>(.*?)</row>', re.S)
 _FAR_ROW = re.compile(rb"<c r=\"[A-Z]{1,5}(\d{7,9})")
 
 
@@ -120,9 +121,9 @@ def check_zip(path: Path) -> GateResult:
 def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateResult) -> None:
     is_sheet = info.filename.startswith("xl/worksheets/")
     scan_formula = is_sheet
+    bounds = _SheetBounds(path, info.filename) if is_sheet else None
     tail = b""
     read = 0
-    max_row = max_col = 0
     try:
         with zf.open(info) as fh:
             while True:
@@ -133,41 +134,78 @@ def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateRe
                 if read > info.file_size:  # zipfile stops at the declared size; belt and braces
                     raise _fail(path, "bundle.zip.bomb", "bundle.fix.resend", name=info.filename)
                 window = tail + chunk
-                if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                if b"<!" in window and (b"<!DOCTYPE" in window or b"<!ENTITY" in window):
                     raise _fail(path, "bundle.xml.doctype", "bundle.fix.resend", name=info.filename)
                 if b"\0" in chunk.translate(_CONTROL_TABLE):  # XML 1.0 forbids them; we escape
                     raise _fail(
                         path, "bundle.xml.control_chars", "bundle.fix.resend", name=info.filename
                     )
-                if scan_formula and (b"<f>" in window or b"<f " in window or b"<f/>" in window):
+                if (
+                    scan_formula
+                    and b"<f" in window
+                    and (b"<f>" in window or b"<f " in window or b"<f/>" in window)
+                ):
                     result.formula_parts.append(info.filename)
                     scan_formula = False
-                if is_sheet:
-                    max_row, max_col = _bounds(window, max_row, max_col, path, info.filename)
+                if bounds is not None:
+                    bounds.feed(chunk, window)
                 tail = chunk[-32:]
-        if is_sheet:
-            result.dims[info.filename] = (max_row, max_col)
+        if bounds is not None:
+            result.dims[info.filename] = (bounds.max_row, bounds.max_col)
     except BundleError:
         raise
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
         raise _fail(path, "bundle.file.truncated", "bundle.fix.resend") from None
 
 
-def _bounds(window: bytes, max_row: int, max_col: int, path: Path, name: str) -> tuple[int, int]:
-    """Bound a sheet by its cell references, never by <dimension>: calamine allocates the dense
-    rectangle, so a stray far cell must be refused before it is read. Rows are counted too, for
-    files that leave out the references."""
-    rows = _ROW_REF.findall(window)
-    if rows:
-        max_row = max(max_row, max(map(int, rows)))
-    max_row = max(max_row, window.count(b"<row"))
-    for m in _FAR_ROW.findall(window):
-        max_row = max(max_row, int(m))
-    letters = set(_CELL_COL.findall(window))
-    if letters:
-        max_col = max(max_col, max(_col_number(c) for c in letters))
-    if max_row > MAX_ROWS or max_col > MAX_COLS:
-        raise _fail(path, "bundle.xml.beyond_limits", "bundle.fix.resend", name=name)
-    if max_row * max(max_col, 1) > MAX_DENSE_CELLS:
-        raise _fail(path, "bundle.xml.too_big", "bundle.fix.split", name=name)
-    return max_row, max_col
+class _SheetBounds:
+    """Bounds a sheet by its cell references, never by <dimension>: calamine allocates the dense
+    rectangle, so a stray far cell must be refused before it is read. Rows are also counted, for
+    files that leave out the references. Fast path: the header row gives the width, and one
+    search per chunk looks for any cell to the right of it or beyond row 999,999; only then are
+    all references read."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path, self.name = path, name
+        self.max_row = self.max_col = self.rows = 0
+        self.first = True
+        self.fast: re.Pattern | None = None
+
+    def feed(self, chunk: bytes, window: bytes) -> None:
+        self.rows += chunk.count(b"<row")
+        refs = _ROW_REF.findall(window)
+        if refs:
+            self.max_row = max(self.max_row, max(map(int, refs)))
+        self.max_row = max(self.max_row, self.rows)
+        if self.first:
+            self.first = False
+            header = _FIRST_ROW.search(window)
+            letters = set(_CELL_COL.findall(header.group(1))) if header else set()
+            if letters:
+                widest = max(letters, key=lambda c: (len(c), c)).decode()
+                self.max_col = _col_number(widest.encode())
+                self.fast = re.compile(
+                    rb'<c r="(?:(?:' + _beyond(widest) + rb")\d|[A-Z]{1,3}\d{7})"
+                )
+        if self.fast is None or self.fast.search(window):
+            for m in _FAR_ROW.findall(window):
+                self.max_row = max(self.max_row, int(m))
+            letters = set(_CELL_COL.findall(window))
+            if letters:
+                self.max_col = max(self.max_col, max(_col_number(c) for c in letters))
+        if self.max_row > MAX_ROWS or self.max_col > MAX_COLS:
+            raise _fail(self.path, "bundle.xml.beyond_limits", "bundle.fix.resend", name=self.name)
+        if self.max_row * max(self.max_col, 1) > MAX_DENSE_CELLS:
+            raise _fail(self.path, "bundle.xml.too_big", "bundle.fix.split", name=self.name)
+
+
+def _beyond(letters: str) -> bytes:
+    """A regex alternation for column letters after ``letters`` (longer, or same length and
+    greater), to be followed by a digit."""
+    n = len(letters)
+    alts = [f"[A-Z]{{{n + 1},5}}"]
+    for i, ch in enumerate(letters):
+        if ch != "Z":
+            rest = f"[A-Z]{{{n - i - 1}}}" if n - i - 1 else ""
+            alts.append(f"{letters[:i]}[{chr(ord(ch) + 1)}-Z]{rest}")
+    return "|".join(alts).encode()
