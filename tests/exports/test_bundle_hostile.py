@@ -286,3 +286,31 @@ def test_tampered_form_definition(tmp_path):
 
     bad = _edit(path, tmp_path / "f2.xlsx", "_forms", alter)
     _assert_refused(bad, "bundle.check.form_missing", tmp_path)
+
+
+@pytest.mark.parametrize("ref", [b"A1048577", b"XFE9", b"ZZZZ9"])
+def test_far_cell_in_a_later_row(good, tmp_path, ref):
+    part = _data_part(good)
+
+    def inject(name, data):
+        if name != part:
+            return data
+        at = data.rfind(b"</row>")
+        return data[:at] + b'<c r="' + ref + b'"><v>1</v></c>' + data[at:]
+
+    bad = _rewrite(good, tmp_path / "far2.xlsx", inject)
+    _assert_refused(bad, "bundle.xml.beyond_limits", tmp_path)
+
+
+def test_wide_but_legal_cell_is_bounded_not_refused(good, tmp_path):
+    part = _data_part(good)
+
+    def inject(name, data):
+        if name != part:
+            return data
+        at = data.rfind(b"</row>")
+        return data[:at] + b'<c r="ZZ7"><v>1</v></c>' + data[at:]
+
+    bad = _rewrite(good, tmp_path / "wide.xlsx", inject)
+    result = inspect_bundle(bad)
+    assert not result.valid and "bundle.check.extra_columns" in [f.code for f in result.findings]
