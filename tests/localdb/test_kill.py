@@ -78,11 +78,14 @@ def test_sigkill_at_random_points_loses_no_committed_record(tmp_path):
             env={**os.environ, "PYTHONPATH": str(REPO)},
         )
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
-        time.sleep(rng.uniform(0.01, 0.25))
+        # let a random number of saves commit (whatever the machine's speed), then kill at a
+        # random moment of the next ones
+        seen = [proc.stdout.readline() for _ in range(rng.randint(1, 8))]
+        time.sleep(rng.uniform(0.0, 0.02))
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()
         assert proc.returncode == -signal.SIGKILL
-        for line in out.splitlines():
+        for line in "".join(seen).splitlines() + out.splitlines():
             parts = line.split()
             if (
                 len(parts) < 2
@@ -99,7 +102,7 @@ def test_sigkill_at_random_points_loses_no_committed_record(tmp_path):
             elif parts[0] == "D":
                 deleted.add(parts[1])
         _check(folder, committed, deleted)
-    assert saves > ROUNDS * 5, "the writer hardly wrote anything; the test proves little"
+    assert saves >= ROUNDS * 3, "the writer hardly wrote anything; the test proves little"
     assert time.monotonic() - started < 40
 
 
