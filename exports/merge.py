@@ -242,7 +242,7 @@ class _Merge:
                 for row in items:
                     text = canonical_json(row)
                     display = {c.name: choice_labels(c, row.get(c.name[1:])) for c in shown}
-                    rows_out.append(maker(row, text, row_digest(table, text), display))
+                    rows_out.append(maker(row, text, row_digest(table, text), display=display))
             for table, t in scratch.totals.items():
                 for col, v in t.sums.items():
                     self.totals[table][col] += v

@@ -41,8 +41,8 @@ MAX_FINDINGS = 50
 STATUSES = {"draft", "finalised", "exported", "returned", "nil"}
 _SHEET_PART = re.compile(r"xl/worksheets/sheet(\d+)\.xml$")
 
-# table, row, canonical json, digest, Excel row number, display-only cells ("~" columns)
-Consumer = Callable[[str, dict, str, bytes, int, dict], None]
+# table, row, canonical json, digest, Excel row number, the row's cells as read (a list)
+Consumer = Callable[[str, dict, str, bytes, int, list], None]
 
 
 class BundleReader:
@@ -195,7 +195,6 @@ class BundleReader:
             task.check()
             sheet = spec["sheet"]
             cols = [(c[0], c[1]) for c in spec["columns"]]
-            derived = [(i, n) for i, (n, _) in enumerate(cols) if n.startswith("~")]
             if sheet not in self.wb.sheet_names:
                 self.add("bundle.check.sheet_missing", sheet=sheet, fix="bundle.fix.resend")
                 continue
@@ -244,8 +243,7 @@ class BundleReader:
                 digest = row_digest(table, text)
                 digests.append(digest)
                 if consumer is not None:
-                    display = {n: values[i] for i, n in derived if i < len(values)}
-                    consumer(table, row, text, digest, r, display)
+                    consumer(table, row, text, digest, r, values)
             del rows
             if count != spec.get("count"):
                 self.add(

@@ -55,21 +55,32 @@ class RowMaker:
         self.names = [n for n, _ in columns]
         self.int_idx = [i for i, (n, k) in enumerate(columns) if k == INT]
         self.derived_idx = [i for i, n in enumerate(self.names) if n.startswith("~")]
+        self.width = len(self.names)
+        self.unit_at = self.names.index("~unit_name") if "~unit_name" in self.names else None
         self.renderer = Renderer(len(columns))
 
-    def __call__(self, row: dict, text: str, digest: bytes, display: dict | None = None) -> tuple:
-        values = [row.get(n) for n in self.names]
-        for i in self.derived_idx:
-            name = self.names[i]
-            if name == "~unit_name":
-                values[i] = UNIT_SLOT
-            else:
-                v = (display or {}).get(name)
-                values[i] = v if v != "" else None
-        for i in self.int_idx:
-            v = values[i]
-            if v is not None and needs_text(v):
-                values[i] = str(v)
+    def __call__(self, row: dict, text: str, digest: bytes, cells: list | None = None,
+                 display: dict | None = None) -> tuple:  # fmt: skip
+        """The staging tuple of one row. ``cells``: the row as read from the bundle, rendered
+        as it is (it reads back to the same values); otherwise built from ``row`` and the
+        ``display`` values of the derived columns."""
+        if cells is not None and _PLAIN.issuperset(map(type, cells)):
+            values = cells[: self.width] if len(cells) > self.width else list(cells)
+            if self.unit_at is not None and self.unit_at < len(values):
+                values[self.unit_at] = UNIT_SLOT
+        else:
+            values = [row.get(n) for n in self.names]
+            for i in self.int_idx:
+                v = values[i]
+                if v is not None and needs_text(v):
+                    values[i] = str(v)
+            for i in self.derived_idx:
+                name = self.names[i]
+                if name == "~unit_name":
+                    values[i] = UNIT_SLOT
+                else:
+                    v = (display or {}).get(name)
+                    values[i] = v if v != "" else None
         ident = None
         if self.kind == MAIN and row.get("_period"):
             ident = json.dumps(report_identity(self.table, row, self.key), ensure_ascii=False)
@@ -77,6 +88,9 @@ class RowMaker:
                 row.get("_modified"), digest, self.src, ident, sort_key(row, self.kind),
                 row.get("_unit"), row.get("_period"), text,
                 self.renderer.template(values))  # fmt: skip
+
+
+_PLAIN = frozenset({str, int, float, type(None)})
 
 
 def read_for_merge(path: str) -> Staged:
@@ -102,8 +116,8 @@ def read_for_merge(path: str) -> Staged:
         out.layouts[table] = tuple(n for n, _ in cols)
     rows = out.rows
 
-    def consume(table: str, row: dict, text: str, digest: bytes, _r: int, display: dict) -> None:
-        rows.append(makers[table](row, text, digest, display))
+    def consume(table: str, row: dict, text: str, digest: bytes, _r: int, cells: list) -> None:
+        rows.append(makers[table](row, text, digest, cells))
 
     reader.scan(consume)
     if not reader.valid:
