@@ -33,7 +33,7 @@ from exports.importer import outside_problem
 from exports.model import Column, MergeSummary, TableSpec
 from exports.reader import _Totals
 from exports.resolve import change
-from exports.specs import Normaliser, choice_labels, form_specs, tombstone_spec
+from exports.specs import Normaliser, display_value, form_specs, source_of, tombstone_spec
 from exports.stage import MAIN, REPEAT, TOMB, RowMaker, Staged, read_for_merge
 from exports.xlsx_stream import UNIT_SLOT_MARK, Renderer
 from i18n import get_language, normalise_language, tr
@@ -241,7 +241,7 @@ class _Merge:
                 shown = [c for c in spec.columns if c.choices is not None]
                 for row in items:
                     text = canonical_json(row)
-                    display = {c.name: choice_labels(c, row.get(c.name[1:])) for c in shown}
+                    display = {c.name: display_value(c, row.get(source_of(c))) for c in shown}
                     rows_out.append(maker(row, text, row_digest(table, text), display=display))
             for table, t in scratch.totals.items():
                 for col, v in t.sums.items():

@@ -19,7 +19,9 @@ class Column:
     aggregate: str | None = None  # sum | last | average | none (report indicators)
     hidden: bool = False
     width: float = 12
-    choices: dict[str, str] | None = None  # display columns of select questions: name -> label
+    # Display columns: choice name -> label (selects) or question name -> label (explanations)
+    choices: dict[str, str] | None = None
+    explains: bool = False  # the display column of ``_explanations``
     separator: str = "、"  # between the labels of a select_multiple answer
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from exports import cells
@@ -20,6 +21,7 @@ from i18n.errors import BundleError, Location
 
 _HIDDEN_SYSTEM = {"_uuid", "_created", "_form_version", "_parent_uuid"}
 _SYSTEM_KINDS = {
+    "~explanations": TEXT,
     "_uuid": TEXT,
     "_unit": TEXT,
     "_period": TEXT,
@@ -110,6 +112,16 @@ def form_specs(
     ]
     main_cols = [system_column(n, lang) for n in _HEAD]
     main_cols += questions + [system_column(n, lang) for n in _TAIL]
+    # Explanations read as "label：text" in a visible column; the JSON travels hidden.
+    at = next(i for i, c in enumerate(main_cols) if c.name == "_explanations")
+    raw = main_cols[at]
+    shown = Column(
+        "~explanations", TEXT, raw.label, width=raw.width, explains=True,
+        choices={q.name: q.label(lang) for q in form.walk() if q.stores_value},
+        separator="、" if (lang or "zh_CN").startswith("zh") else ", ",
+    )  # fmt: skip
+    raw.hidden = True
+    main_cols.insert(at, shown)
     specs = [TableSpec(form.form_id, form.form_id, None, title, main_cols, kind=form.kind)]
     for rep in form.repeats():
         cols = [system_column(n, lang) for n in ("_parent_uuid", "_index")]
@@ -217,13 +229,41 @@ class Normaliser:
                 continue
             col = self.labels.get(name)
             if col is not None:
-                out.append(choice_labels(col, carried.get(name[1:])))
+                out.append(display_value(col, carried.get(source_of(col))))
                 continue
             v = carried.get(name)
             if type(v) is int and cells.needs_text(v):
                 v = str(v)
             out.append(v)
         return tuple(out)
+
+
+def source_of(col: Column) -> str:
+    """The carried column a display column shows."""
+    return "_explanations" if col.explains else col.name[1:]
+
+
+def display_value(col: Column, value: object) -> str | None:
+    """The text of a display column for the carried ``value`` of its source column."""
+    if col.explains:
+        return explanation_text(col, value)
+    return choice_labels(col, value)
+
+
+def explanation_text(col: Column, value: object) -> str | None:
+    """``{"field": "text"}`` as ``label：text；label：text`` (the JSON itself if it is not)."""
+    if value is None or value == "":
+        return None
+    try:
+        data = json.loads(str(value))
+    except ValueError:
+        return str(value)
+    if not isinstance(data, dict) or not data:
+        return str(value) if data else None
+    labels = col.choices or {}
+    zh = col.separator == "、"
+    sep, colon = ("；", "：") if zh else ("; ", ": ")
+    return sep.join(f"{labels.get(k, k)}{colon}{v}" for k, v in data.items())
 
 
 def choice_labels(col: Column, value: object) -> str | None:

@@ -266,3 +266,22 @@ def test_merge_across_form_versions_keeps_every_column(tmp_path):
     import_bundle(imported, tmp_path / "m.xlsx")
     assert imported.tables["t_survey"][b]["phone_model"] == "华为"
     assert imported.tables["t_survey"][a]["_form_version"] == "1"
+
+
+def test_explanations_travel_and_read_as_labels(tmp_path):
+    town = FakeStore(TOWNS1[0])
+    uid = town.add("t_report", {"activities": 90}, period="2026-01",
+                   explanations={"activities": "本月举办科技周，活动偏多"})  # fmt: skip
+    town.tables["t_report"][uid]["_explanations"] = '{"activities": "本月举办科技周，活动偏多"}'
+    bundle = _bundle(town, tmp_path / "t.xlsx")
+    grid = _sheet(bundle, "测试月报")
+    shown = grid[0].index("审核说明")
+    assert grid[1][shown] == "活动次数：本月举办科技周，活动偏多"
+    county = FakeStore(COUNTY1)
+    merge_bundles(county, [bundle], tmp_path / "c.xlsx")
+    assert _sheet(tmp_path / "c.xlsx", "测试月报")[1][shown] == "活动次数：本月举办科技周，活动偏多"
+    import_bundle(county, bundle)
+    assert (
+        county.tables["t_report"][uid]["_explanations"]
+        == '{"activities": "本月举办科技周，活动偏多"}'
+    )
