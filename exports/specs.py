@@ -21,7 +21,8 @@ from i18n.errors import BundleError, Location
 
 _HIDDEN_SYSTEM = {"_uuid", "_created", "_form_version", "_parent_uuid"}
 _SYSTEM_KINDS = {
-    "~explanations": TEXT,
+    "~_explanations": TEXT,
+    "~_status": TEXT,
     "_uuid": TEXT,
     "_unit": TEXT,
     "_period": TEXT,
@@ -116,12 +117,19 @@ def form_specs(
     at = next(i for i, c in enumerate(main_cols) if c.name == "_explanations")
     raw = main_cols[at]
     shown = Column(
-        "~explanations", TEXT, raw.label, width=raw.width, explains=True,
+        "~_explanations", TEXT, raw.label, width=raw.width, explains=True,
         choices={q.name: q.label(lang) for q in form.walk() if q.stores_value},
         separator="、" if (lang or "zh_CN").startswith("zh") else ", ",
     )  # fmt: skip
     raw.hidden = True
     main_cols.insert(at, shown)
+    # Statuses read in words (已定稿, 空表); the status name travels hidden.
+    at = next(i for i, c in enumerate(main_cols) if c.name == "_status")
+    raw = main_cols[at]
+    statuses = ("draft", "finalised", "exported", "returned", "nil")
+    main_cols.insert(at, Column("~_status", TEXT, raw.label, width=raw.width,
+                                choices={x: tr(f"db.status.{x}", lang) for x in statuses}))  # fmt: skip
+    raw.hidden = True
     specs = [TableSpec(form.form_id, form.form_id, None, title, main_cols, kind=form.kind)]
     for rep in form.repeats():
         cols = [system_column(n, lang) for n in ("_parent_uuid", "_index")]
@@ -239,8 +247,9 @@ class Normaliser:
 
 
 def source_of(col: Column) -> str:
-    """The carried column a display column shows."""
-    return "_explanations" if col.explains else col.name[1:]
+    """The carried column a display column shows (``~sex`` → ``sex``, ``~_status`` →
+    ``_status``)."""
+    return col.name[1:]
 
 
 def display_value(col: Column, value: object) -> str | None:
