@@ -122,6 +122,7 @@ def form_specs(
         separator="、" if (lang or "zh_CN").startswith("zh") else ", ",
     )  # fmt: skip
     raw.hidden = True
+    raw.label = f"{raw.label} (JSON)"
     main_cols.insert(at, shown)
     # Statuses read in words (已定稿, 空表); the status name travels hidden.
     at = next(i for i, c in enumerate(main_cols) if c.name == "_status")
@@ -130,6 +131,9 @@ def form_specs(
     main_cols.insert(at, Column("~_status", TEXT, raw.label, width=raw.width,
                                 choices={x: tr(f"db.status.{x}", lang) for x in statuses}))  # fmt: skip
     raw.hidden = True
+    raw.label = (
+        f"{raw.label}（代码）" if (lang or "zh_CN").startswith("zh") else f"{raw.label} (code)"
+    )
     specs = [TableSpec(form.form_id, form.form_id, None, title, main_cols, kind=form.kind)]
     for rep in form.repeats():
         cols = [system_column(n, lang) for n in ("_parent_uuid", "_index")]
