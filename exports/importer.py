@@ -19,6 +19,7 @@ from exports.format import TOMBSTONE_TABLE
 from exports.model import Column, ImportSummary, TableSpec
 from exports.reader import BundleReader
 from exports.resolve import CONFLICT, NEWER, OLDER, SAME, change, decide, report_identity
+from exports.safety import check_zip_bytes
 from exports.specs import Normaliser
 from i18n.errors import BundleError, Location, Problem
 from kexie.tasks import NULL_TASK, TaskState
@@ -66,6 +67,8 @@ def ensure_forms(store, manifest: dict, blobs: dict, file: str) -> tuple[list, l
                 try:
                     from forms import load_form
 
+                    # An embedded definition is as untrusted as the bundle: same gate first.
+                    check_zip_bytes(blob, Path(file) / f"{form_id}-{version}.xlsx")
                     form = load_form(blob, name=f"{form_id}.xlsx")
                 except Exception:  # a broken definition is refused below
                     form = None

@@ -33,6 +33,7 @@ from exports.importer import outside_problem
 from exports.model import Column, MergeSummary, TableSpec
 from exports.reader import _Totals
 from exports.resolve import change
+from exports.safety import check_zip_bytes
 from exports.specs import Normaliser, display_value, form_specs, source_of, tombstone_spec
 from exports.stage import MAIN, REPEAT, TOMB, RowMaker, Staged, read_for_merge
 from exports.xlsx_stream import UNIT_SLOT_MARK, Renderer
@@ -512,6 +513,7 @@ def _form_for(store, form_id: str, blobs: dict):
             try:
                 from forms import load_form
 
+                check_zip_bytes(blob, Path(f"{form_id}.xlsx"))
                 return load_form(blob, name=f"{form_id}.xlsx")
             except Exception:
                 continue

@@ -11,6 +11,7 @@ not rely on that.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
@@ -85,8 +86,20 @@ def sniff(path: Path) -> None:
 def check_zip(path: Path) -> GateResult:
     """Sniff, then check the zip's directory and stream-scan its XML. Returns what it found."""
     sniff(path)
+    return _check(path, path)
+
+
+def check_zip_bytes(data: bytes, label: Path) -> GateResult:
+    """The same gate for a workbook held in memory (a form definition embedded in a bundle);
+    ``label`` names it in messages."""
+    if not data.startswith(ZIP_MAGIC):
+        raise _fail(label, "bundle.file.not_xlsx", "bundle.fix.resend")
+    return _check(io.BytesIO(data), label)
+
+
+def _check(source, path: Path) -> GateResult:
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         raise _fail(path, "bundle.file.truncated", "bundle.fix.resend") from None
     result = GateResult()

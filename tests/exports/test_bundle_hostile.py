@@ -314,3 +314,27 @@ def test_wide_but_legal_cell_is_bounded_not_refused(good, tmp_path):
     bad = _rewrite(good, tmp_path / "wide.xlsx", inject)
     result = inspect_bundle(bad)
     assert not result.valid and "bundle.check.extra_columns" in [f.code for f in result.findings]
+
+
+def test_hostile_embedded_form_definition_is_gated(tmp_path, monkeypatch):
+    from bundle_fakes import survey_form
+
+    hostile = tmp_path / "def.xlsx"
+    with zipfile.ZipFile(hostile, "w") as zf:
+        zf.writestr("xl/workbook.xml", ENTITY_BOMB + b"<workbook/>")
+    v2 = survey_form("2")
+    v2.source = str(hostile)
+    town = FakeStore(TOWN, forms=[v2])
+    town.add("t_survey", {"age": 1})
+    path = tmp_path / "b.xlsx"
+    export_bundle(town, path)
+    import forms
+
+    def never(*a, **k):
+        raise AssertionError("load_form must not see a hostile definition")
+
+    monkeypatch.setattr(forms, "load_form", never)
+    county = FakeStore(COUNTY)  # knows only version 1
+    summary = import_bundle(county, path)
+    assert [p.code for p in summary.refused] == ["bundle.import.unknown_form"]
+    assert county.tables == {}
