@@ -46,6 +46,8 @@ MAX_PAGES = 64
 SYSTEM_COLUMNS = ("_status", "_unit", "_period", "_modified", "_author")
 UUID_ROLE = Qt.ItemDataRole.UserRole + 3
 MAX_FIELD_COLUMNS = 40
+DEFAULT_ORDER = "-_modified"  # newest change first, as the store does by default
+TABLE_PREFIX = "form_"  # one table per form (docs/internals.md)
 
 
 def order_clause(column: str, descending: bool) -> str:
@@ -67,7 +69,7 @@ def _local_time(stamp: str) -> str:
 class RecordsModel(QAbstractTableModel):
     """Rows of ``store.records(form_id, ...)``, read lazily in pages of :data:`PAGE`."""
 
-    def __init__(self, store: Any, form: Any, parent: Any = None) -> None:
+    def __init__(self, store: Any, form: Any, parent: Any = None, *, search: str = "") -> None:
         super().__init__(parent)
         self.store = store
         self.form = form
@@ -76,9 +78,10 @@ class RecordsModel(QAbstractTableModel):
             q.name for q in form.fields() if not q.sensitive and q.type not in METADATA_TYPES
         ][:MAX_FIELD_COLUMNS]
         self.columns: list[str] = system + fields
-        self.search = ""
-        self.order_by: str | None = None  # the store's default: newest change first
+        self.search = search.strip()
+        self.order_by: str | None = DEFAULT_ORDER
         self._total = 0
+        self._keys: list[str] | None = None
         self._pages: OrderedDict[int, list[dict]] = OrderedDict()
         self._unit_names: dict[str, str] = {}
         self._count()
@@ -88,8 +91,27 @@ class RecordsModel(QAbstractTableModel):
         return {"search": self.search or None}
 
     def _count(self) -> None:
-        self._total = self.store.count(self.form.form_id, **self._filters())
         self._pages.clear()
+        self._keys = self._read_keys()
+        if self._keys is not None:
+            self._total = len(self._keys)
+        else:
+            self._total = self.store.count(self.form.form_id, **self._filters())
+
+    def _read_keys(self) -> list[str] | None:
+        """Every matching record's uuid in display order (one narrow scan), so a page far down
+        is read by primary key instead of an OFFSET that walks every wide row before it.
+        Filter and order come from the store's own query builders; None if it has none."""
+        store = self.store
+        build_where = getattr(store, "_filters", None)
+        build_order = getattr(store, "_order", None)
+        if build_where is None or build_order is None:
+            return None
+        form = store.form(self.form.form_id)
+        where, params = build_where(form, **self._filters())
+        order = build_order(form, self.order_by)
+        sql = f"SELECT _uuid FROM [{TABLE_PREFIX}{form.form_id}] WHERE {where} ORDER BY {order}"
+        return [row[0] for row in store.db.execute(sql, params).fetchall()]
 
     def reload(self) -> None:
         """Re-read everything (after a change, a new search or a new sort)."""
@@ -101,16 +123,30 @@ class RecordsModel(QAbstractTableModel):
         self.search = text.strip()
         self.reload()
 
-    def _page(self, number: int) -> list[dict]:
-        page = self._pages.get(number)
-        if page is None:
-            page = self.store.records(
+    def _fetch(self, number: int) -> list[dict]:
+        if self._keys is None:
+            return self.store.records(
                 self.form.form_id,
                 **self._filters(),
                 order_by=self.order_by,
                 limit=PAGE,
                 offset=number * PAGE,
             )
+        keys = self._keys[number * PAGE : (number + 1) * PAGE]
+        if not keys:
+            return []
+        marks = ", ".join("?" for _ in keys)
+        cursor = self.store.db.execute(
+            f"SELECT * FROM [{TABLE_PREFIX}{self.form.form_id}] WHERE _uuid IN ({marks})", keys
+        )
+        names = [d[0] for d in cursor.description]
+        rows = {r[0]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
+        return [rows.get(k) or {"_uuid": k} for k in keys]
+
+    def _page(self, number: int) -> list[dict]:
+        page = self._pages.get(number)
+        if page is None:
+            page = self._fetch(number)
             self._pages[number] = page
             if len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
@@ -199,9 +235,12 @@ class RecordsModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(self.columns):
             return
+        order_by = order_clause(self.columns[column], order == Qt.SortOrder.DescendingOrder)
+        if order_by == self.order_by:
+            return
         self.beginResetModel()
-        self.order_by = order_clause(self.columns[column], order == Qt.SortOrder.DescendingOrder)
-        self._pages.clear()
+        self.order_by = order_by
+        self._count()
         self.endResetModel()
 
     def retranslate(self) -> None:
@@ -237,6 +276,7 @@ class RecordsPage(QWidget):
         self.window_ = window
         self.store = window.store
         self.model: RecordsModel | None = None
+        self._stale = False
         self.undo_stack = QUndoStack(self)
         self.form_box = QComboBox(objectName="records_form")
         self.form_box.setMinimumWidth(260)
@@ -308,10 +348,10 @@ class RecordsPage(QWidget):
         form_id = self.form_box.itemData(index)
         if not form_id:
             return
-        self.model = RecordsModel(self.store, self.store.form(form_id), self)
-        self.model.search = self.search.text().strip()
-        self.model.reload()
-        self.view.setModel(self.model)
+        model = RecordsModel(self.store, self.store.form(form_id), self, search=self.search.text())
+        self.model = model
+        self.view.setModel(model)
+        self._stale = False
         self.view.horizontalHeader().setSortIndicator(
             self.model.columns.index("_modified"), Qt.SortOrder.DescendingOrder
         )
@@ -327,9 +367,13 @@ class RecordsPage(QWidget):
         self.count_label.setText(tr("ui.records.count", count=total))
 
     def _on_data_changed(self, form_id: str) -> None:
-        if self.model is not None and form_id in ("", self.model.form.form_id):
+        if self.model is None or form_id not in ("", self.model.form.form_id):
+            return
+        if self.isVisible():
             self.model.reload()
             self._update_count()
+        else:
+            self._stale = True  # re-read when shown again
 
     def changed(self, form_id: str) -> None:
         """A record of ``form_id`` changed here: refresh this table and the other views."""
@@ -337,9 +381,10 @@ class RecordsPage(QWidget):
 
     def activated(self) -> None:
         self._fill_forms()
-        if self.model is not None:
+        if self.model is not None and self._stale:
             self.model.reload()
             self._update_count()
+        self._stale = False
 
     def _current(self) -> dict | None:
         if self.model is None:
