@@ -422,7 +422,18 @@ def _resolve(staging: Staging, summary: MergeSummary, store) -> None:
         item = change(table, json.loads(old), json.loads(new),
                       "bundle.change.conflict" if same_time else "")  # fmt: skip
         (summary.conflicts if same_time else summary.superseded).append(item)
-    # 2. reports: one per unit × period × form × key, the latest wins.
+    # 2. tombstones: a deletion at least as new as the record removes it; an older one is moot.
+    db.execute(
+        """UPDATE rows SET win=0 WHERE win=1 AND kind=? AND EXISTS (SELECT 1 FROM rows t
+           WHERE t.kind=? AND t.win=1 AND t.uuid=rows.uuid AND t.modified >= rows.modified)""",
+        (MAIN, TOMB),
+    )
+    db.execute(
+        """UPDATE rows SET win=0 WHERE win=1 AND kind=? AND EXISTS (SELECT 1 FROM rows m
+           WHERE m.kind=? AND m.win=1 AND m.uuid=rows.uuid)""",
+        (TOMB, MAIN),
+    )
+    # 3. reports (among records still alive): one per unit × period × form × key, the latest wins.
     groups = db.execute(
         """SELECT ident FROM rows WHERE win=1 AND kind=? AND ident IS NOT NULL
            GROUP BY ident HAVING COUNT(*) > 1 ORDER BY ident""",
@@ -444,17 +455,6 @@ def _resolve(staging: Staging, summary: MergeSummary, store) -> None:
             )
             item = change(keep[1], json.loads(other[4]), json.loads(keep[4]), reason)
             (summary.conflicts if other[2] == keep[2] else summary.superseded).append(item)
-    # 3. tombstones: a deletion at least as new as the record removes it; an older one is moot.
-    db.execute(
-        """UPDATE rows SET win=0 WHERE win=1 AND kind=? AND EXISTS (SELECT 1 FROM rows t
-           WHERE t.kind=? AND t.win=1 AND t.uuid=rows.uuid AND t.modified >= rows.modified)""",
-        (MAIN, TOMB),
-    )
-    db.execute(
-        """UPDATE rows SET win=0 WHERE win=1 AND kind=? AND EXISTS (SELECT 1 FROM rows m
-           WHERE m.kind=? AND m.win=1 AND m.uuid=rows.uuid)""",
-        (TOMB, MAIN),
-    )
     # 4. repeat rows follow the winning version (same source) of their parent, level by level.
     while True:
         cur = db.execute(

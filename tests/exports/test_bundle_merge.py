@@ -285,3 +285,23 @@ def test_explanations_travel_and_read_as_labels(tmp_path):
         county.tables["t_report"][uid]["_explanations"]
         == '{"activities": "本月举办科技周，活动偏多"}'
     )
+
+
+def test_deleted_newer_report_does_not_hide_the_live_one(tmp_path):
+    town = FakeStore(TOWNS1[0])
+    live = town.add(
+        "t_report", {"activities": 1}, period="2026-01", modified="2026-02-01T00:00:00Z"
+    )
+    gone = town.add(
+        "t_report", {"activities": 2}, period="2026-01", modified="2026-02-02T00:00:00Z"
+    )
+    town.tables["t_report"][gone].update(_deleted=1, _modified="2026-02-03T00:00:00Z")
+    other = FakeStore(TOWNS1[0])
+    other.tables["t_report"] = {gone: {**town.tables["t_report"][gone], "_deleted": 0,
+                                       "_modified": "2026-02-02T00:00:00Z"}}  # fmt: skip
+    county = FakeStore(COUNTY1)
+    s = merge_bundles(county, [_bundle(town, tmp_path / "a.xlsx"), _bundle(other, tmp_path / "b.xlsx")],
+                      tmp_path / "m.xlsx")  # fmt: skip
+    assert s.counts["t_report"] == 1
+    grid = _sheet(tmp_path / "m.xlsx", "测试月报")
+    assert grid[1][-1] == live
