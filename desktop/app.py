@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QDialog
@@ -92,6 +93,7 @@ def run_app(data_dir: str | None = None) -> int:
         errors.show_error(None, exc)
         return 1
     sys.excepthook = _excepthook
+    window = None
     try:
         window = start(store)
         if window is None:
@@ -102,6 +104,8 @@ def run_app(data_dir: str | None = None) -> int:
             QTimer.singleShot(0, lambda: (print("KEXIE-READY", flush=True), app.quit()))
         return int(app.exec())
     finally:
+        if window is not None and shiboken6.isValid(window):
+            shiboken6.delete(window)  # before the store closes: nothing may query it after
         store.close()
 
 

@@ -36,6 +36,7 @@ from i18n import tr
 from i18n.errors import KexieError, ValidationError
 
 LOCKED = {"finalised", "exported", "nil"}
+GRID_RADIO_MAX = 3  # longer choice lists are a drop-down, so the table stays compact
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
 
@@ -181,7 +182,7 @@ class ReportPage(QWidget):
             depth = _depth(self.form, q)
             label = QLabel(wordWrap=True)
             label.setContentsMargins(depth * 22, 0, 0, 0)
-            editor = Editor(q, self._choices(q))
+            editor = Editor(q, self._choices(q), radio_max=GRID_RADIO_MAX)
             editor.widget.setMinimumWidth(140)
             if q.calculation and isinstance(editor.widget, QLineEdit):
                 editor.widget.setReadOnly(True)  # worked out by the form
@@ -322,6 +323,9 @@ class ReportPage(QWidget):
 
     def _refresh_all(self) -> None:
         self._refresh(set(self.rows))
+        for section in self._headers[5:]:  # a section whose group is skipped disappears
+            name = section.property("qname")
+            section.setVisible(bool(self.engine.state(name).relevant))
 
     def _refresh(self, names: set[str]) -> None:
         for name in names:
@@ -377,6 +381,15 @@ class ReportPage(QWidget):
 
     def _update_summary(self) -> None:
         errors, unexplained = self.problems()
+        if not self._touched:  # blanks are not errors yet while the clerk is still typing
+            errors = [
+                n
+                for n in errors
+                if n in self._edited
+                or self.rows.get(n) is None
+                or self.engine.state(n).value is not None
+                or self.rows[n].type_error
+            ]
         if errors or unexplained:
             self.summary.setText(
                 tr("ui.report.summary", errors=len(errors), warnings=len(unexplained))

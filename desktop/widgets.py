@@ -64,9 +64,12 @@ class Editor(QObject):
 
     edited = Signal(object)
 
-    def __init__(self, question: Any, choices: list[Any] | None = None) -> None:
+    def __init__(
+        self, question: Any, choices: list[Any] | None = None, *, radio_max: int = RADIO_MAX
+    ) -> None:
         super().__init__()
         self.question = question
+        self.radio_max = radio_max
         self.widget = self._build(choices or [])
         self._setting = False
 
@@ -74,7 +77,7 @@ class Editor(QObject):
     def _build(self, choices: list[Any]) -> QWidget:
         q = self.question
         self.choices = list(choices)
-        if q.type == "select_one" and len(self.choices) <= RADIO_MAX:
+        if q.type == "select_one" and len(self.choices) <= self.radio_max:
             return self._build_radios()
         if q.type == "select_one":
             box = QComboBox(objectName=f"q_{q.name}")
