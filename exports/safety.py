@@ -57,7 +57,7 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def _fail(path: Path, code: str, fix: str, **params: object) -> BundleError:
+def _fail(path: Path, code: str, fix: str, /, **params: object) -> BundleError:
     return BundleError(code, location=Location(file=str(path)), fix=fix, **params)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from i18n import tr
+from i18n import get_language, tr
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ class Problem:
         what = tr(self.code, lang, **self.params)
         text = f"{where}: {what}" if where else what
         if self.fix:
-            text = f"{text} {tr(self.fix, lang, **self.params)}"
+            # Chinese sentences follow each other without a space; English ones need one.
+            gap = "" if (lang or get_language()) == "zh_CN" else " "
+            text = f"{text}{gap}{tr(self.fix, lang, **self.params)}"
         return text
 
     def as_dict(self, lang: str | None = None) -> dict[str, object]:

@@ -49,7 +49,28 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    _accept_global_options_everywhere(sub)
     return parser
+
+
+def _accept_global_options_everywhere(sub: argparse._SubParsersAction) -> None:
+    """Let ``--data`` and ``--lang`` also follow the sub-command (``kexie import F --data D``)."""
+    for child in set(sub.choices.values()):
+        known = {opt for action in child._actions for opt in action.option_strings}
+        if "--data" not in known:
+            child.add_argument(
+                "--data", metavar="DIR", default=argparse.SUPPRESS, help=tr("cli.opt.data")
+            )
+        if "--lang" not in known:
+            child.add_argument(
+                "--lang",
+                choices=["zh_CN", "en"],
+                default=argparse.SUPPRESS,
+                help=tr("cli.opt.lang"),
+            )
+        for action in child._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _accept_global_options_everywhere(action)
 
 
 def _log_unexpected(data: str | None) -> Path:
