@@ -139,3 +139,14 @@ def test_unexpected_error_becomes_a_dialog_with_a_log(qtbot, window, answers, tm
     assert "ZeroDivisionError" in text and str(errors.LOG_FILE) in text
     assert "boom" in errors.LOG_FILE.read_text(encoding="utf-8")
     errors.LOG_FILE = None
+
+
+def test_no_full_garbage_collection_pauses_while_a_job_runs(qtbot, window):
+    import gc
+
+    seen = []
+    op = ops.run_op(window, lambda task: seen.append(gc.isenabled()))
+    with qtbot.waitSignal(op.done, timeout=5000):
+        pass
+    assert seen == [False]
+    assert gc.isenabled()
