@@ -150,7 +150,11 @@ class Content:
         if row.get("_status") != "nil":
             self.rollups[spec.form_id].add(row)
         if spec.kind == "report":
-            self.completeness.add(spec.form_id, spec.title, row)
+            self.completeness.add(spec.form_id, spec.title, row, self.period_type(spec.form_id))
+
+    def period_type(self, form_id: str | None) -> str | None:
+        """The period type a report form declares (from its manifest entry)."""
+        return (self.forms.get(form_id or "") or {}).get("period_type")
 
     # -- output ---------------------------------------------------------------------------
     def manifest(self, sha256: str, *, period: str | None, clerk: str | None) -> dict:

@@ -303,13 +303,14 @@ class _Merge:
                 ):
                     content.rollups[spec.form_id].add_count(unit, n)
                 continue
+            kind = content.period_type(spec.form_id)
             for (data,) in db.execute(
                 "SELECT data FROM rows WHERE win=1 AND tbl=? AND period IS NOT NULL", (table,)
             ):
                 row = json.loads(data)
                 if row.get("_status") != "nil":
                     content.rollups[spec.form_id].add(row)
-                content.completeness.add(spec.form_id, spec.title, row)
+                content.completeness.add(spec.form_id, spec.title, row, kind)
 
     def rows_for(self, table: str, engine: str = "stream"):
         """Factory of the winners of ``table`` in sheet order, as templates where possible."""

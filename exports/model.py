@@ -67,6 +67,7 @@ class SheetGrid:
     total_rows: set[int] = field(default_factory=set)
     chart: dict | None = None  # {"title", "first", "last", "category_col", "value_cols"}
     widths: list[float] = field(default_factory=list)
+    header_rows: set[int] = field(default_factory=set)  # rows styled as a header (new block)
 
 
 @dataclass

@@ -198,7 +198,11 @@ class SurveyCount:
 
 
 class Completeness:
-    """Who reported what, per report form and period: data, a nil report, or nothing."""
+    """Who reported what, per report form and period: data, a nil report, or nothing.
+
+    Each form is judged against periods of its own period type: the bundle's span (every
+    period seen in any form) taken to that type, so an annual form gets the years the span
+    covers (2025, 2026) and a monthly form the months, never the other's columns."""
 
     def __init__(self, expected: list[tuple[str, str]], group: Group, lang: str | None) -> None:
         self.expected = expected  # (code, name) of the unit itself and its direct subordinates
@@ -206,55 +210,122 @@ class Completeness:
         self.lang = lang
         self.seen: dict[tuple[str, str, str], str] = {}  # (form, group, period) -> data|nil
         self.titles: dict[str, str] = {}
-        self.periods: dict[str, set[str]] = defaultdict(set)
+        self.kinds: dict[str, str] = {}  # form -> its period type (month, quarter, year)
+        self.own: dict[str, set[str]] = defaultdict(set)  # form -> periods of its rows
+        self.span: set[str] = set()  # every period seen, any form
 
-    def add(self, form_id: str, title: str, row: dict) -> None:
+    def declare(self, form_id: str, title: str, period_type: str | None) -> None:
+        """Name a report form and its period type (also done by :meth:`add`)."""
+        self.titles[form_id] = title
+        if period_type in _ORDER:
+            self.kinds[form_id] = period_type
+
+    def add(self, form_id: str, title: str, row: dict, period_type: str | None = None) -> None:
+        """Take one report row (``period_type``: the form's; else that of the row's period)."""
         period = row.get("_period")
         if not period:
             return
+        if form_id not in self.titles or (period_type and form_id not in self.kinds):
+            self.declare(form_id, title, period_type)
+        if form_id not in self.kinds:
+            kind = _kind(period)
+            if kind is not None:
+                self.kinds[form_id] = kind
         code, _ = self.group(row.get("_unit"))
-        self.titles[form_id] = title
-        self.periods[form_id].add(period)
+        self.own[form_id].add(period)
+        self.span.add(period)
         key = (form_id, code, period)
         state = "nil" if row.get("_status") == "nil" else "data"
         if self.seen.get(key) != "data":
             self.seen[key] = state
 
+    def periods(self, form_id: str) -> list[str]:
+        """The periods ``form_id`` is judged against, in order."""
+        kind = self.kinds.get(form_id)
+        out = set(self.own.get(form_id, ()))
+        if kind is not None:
+            out |= {q for p in self.span if (q := as_type(p, kind)) is not None}
+        return sorted(out, key=_period_key)
+
     def status(self, form_id: str, unit: str, period: str) -> str:
-        """``data``, ``nil`` or ``missing``."""
+        """``data``, ``nil`` or ``missing``. A period finer than the form's type is judged by
+        the form's period that contains it (an annual form in 2025-03 → 2025)."""
+        kind = self.kinds.get(form_id)
+        if kind is not None:
+            period = as_type(period, kind) or period
         return self.seen.get((form_id, unit, period), "missing")
 
     def grid(self, sheet_name: str) -> SheetGrid | None:
+        """The 上报情况 sheet: one block per period type (its own header row), one row per
+        form × unit, one column per period of that type."""
         if not self.titles:
             return None
         lang = self.lang
-        all_periods = sorted({p for ps in self.periods.values() for p in ps}, key=_period_key)
-        header = [
-            tr("bundle.col.form", lang),
-            tr("bundle.col.unit", lang),
-            tr("bundle.col.unit_name", lang),
-            *all_periods,
-        ]
-        rows = []
         expected = list(self.expected)
         extra = sorted({g for (_, g, _) in self.seen} - {c for c, _ in expected})
         names = dict(expected)
+        codes = [c for c, _ in expected] + extra
+        blocks: dict[str, list[str]] = defaultdict(list)  # period type -> forms
         for form_id in sorted(self.titles):
-            for code in [c for c, _ in expected] + extra:
-                row = [self.titles[form_id], code, names.get(code, code)]
-                for p in all_periods:
-                    if p not in self.periods[form_id]:
-                        row.append("")
-                    else:
-                        row.append(tr(f"bundle.completeness.{self.status(form_id, code, p)}", lang))
-                rows.append(row)
+            blocks[self.kinds.get(form_id, "")].append(form_id)
+        head = [
+            tr("bundle.col.form", lang),
+            tr("bundle.col.unit", lang),
+            tr("bundle.col.unit_name", lang),
+        ]
+        header: list[str] = []
+        rows: list[list] = []
+        header_rows: set[int] = set()
+        widest = 0
+        for kind in sorted(blocks, key=lambda k: _ORDER.get(k, 9)):
+            forms = blocks[kind]
+            periods = sorted({p for f in forms for p in self.periods(f)}, key=_period_key)
+            widest = max(widest, len(periods))
+            if not header:
+                header = head + periods
+            else:
+                rows.append([])
+                header_rows.add(len(rows))
+                rows.append(head + periods)
+            for form_id in forms:
+                mine = set(self.periods(form_id))
+                for code in codes:
+                    row = [self.titles[form_id], code, names.get(code, code)]
+                    for p in periods:
+                        state = self.status(form_id, code, p) if p in mine else None
+                        row.append(tr(f"bundle.completeness.{state}", lang) if state else "")
+                    rows.append(row)
         return SheetGrid(
             sheet_name,
             tr("bundle.completeness.title", lang),
             header,
             rows,
-            widths=[24, 14, 20] + [10] * len(all_periods),
+            widths=[24, 14, 20] + [10] * widest,
+            header_rows=header_rows,
         )
+
+
+_ORDER = {"month": 0, "quarter": 1, "year": 2}
+
+
+def _kind(period: str) -> str | None:
+    try:
+        return P.period_type(period)
+    except Exception:  # a malformed period has no type
+        return None
+
+
+def as_type(period: str, kind: str) -> str | None:
+    """``period`` as a period of type ``kind``: itself, or the coarser period containing it
+    (2025-03 → 2025-Q1 → 2025); None when ``kind`` is finer or the period is malformed."""
+    own = _kind(period)
+    if own is None or _ORDER[own] > _ORDER.get(kind, -1):
+        return None
+    if own == kind:
+        return period
+    if kind == "year":
+        return period[:4]
+    return f"{period[:4]}-Q{(int(period[5:7]) - 1) // 3 + 1}"
 
 
 def _period_key(p: str) -> tuple:

@@ -272,7 +272,7 @@ def _write_grid(wb, ws, g: SheetGrid, head, bold, title_fmt) -> None:
     for c, w in enumerate(g.widths):
         ws.set_column(c, c, w)
     for i, row in enumerate(g.rows):
-        fmt = bold if i in g.total_rows else None
+        fmt = head if i in g.header_rows else bold if i in g.total_rows else None
         for c, v in enumerate(row):
             if v is None or v == "":
                 continue

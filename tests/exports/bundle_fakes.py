@@ -83,6 +83,17 @@ def report_form(version: str = "1") -> Form:
     )
 
 
+def annual_form(version: str = "1") -> Form:
+    return Form(
+        "t_annual",
+        version,
+        titles={"zh_CN": "测试年报", "en": "Test annual"},
+        children=[Question("members", "integer", labels={"zh_CN": "会员数"}, aggregate="last")],
+        kind="report",
+        period_type="year",
+    )
+
+
 @dataclass(frozen=True)
 class FakeUnit:
     code: str
