@@ -106,6 +106,9 @@ class HomePage(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
         layout.addWidget(self.table, 1)
+        self.hint = QLabel(objectName="home_hint", wordWrap=True)
+        self.hint.setStyleSheet("color: #555;")
+        layout.addWidget(self.hint)
         layout.addLayout(buttons)
         self.forms: list[Any] = []
         self.summaries: list[dict[str, Any]] = []
@@ -120,6 +123,7 @@ class HomePage(QWidget):
     def retranslate(self, *_: object) -> None:
         """Re-read every text from the catalogue."""
         self.title.setText(tr("ui.home.title"))
+        self.hint.setText(tr("ui.home.hint"))
         self.table.setHorizontalHeaderLabels([tr(k) for k in COLUMNS])
         self.btn_export.setText(tr("ui.action.export"))
         self.btn_import.setText(tr("ui.action.import"))
