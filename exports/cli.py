@@ -79,7 +79,7 @@ def cmd_export(args) -> int:
     _print({
         "out": str(s.path), "sha256": s.sha256, "counts": s.counts, "tombstones": s.tombstones,
         "drafts_left_out": s.drafts_left_out, "sensitive_omitted": s.sensitive_omitted,
-        "seconds": round(s.seconds, 3),
+        "marked_exported": s.marked_exported, "seconds": round(s.seconds, 3),
     })  # fmt: skip
     return 0
 

@@ -93,6 +93,7 @@ class Content:
         self.completeness = Completeness(names.expected(), names.group, lang)
         self.sensitive_omitted: dict[str, list[str]] = {}
         self.sources: list[dict] = []
+        self.sent: dict[str, list[str]] = defaultdict(list)  # form -> uuids to mark exported
 
     def add_table(self, spec: TableSpec) -> None:
         """Declare a table (before its rows)."""

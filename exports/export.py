@@ -57,6 +57,7 @@ def collect_form(store, form, content: Content, *, period, include_sensitive, la
     dead = [r for r in rows if r.get("_deleted")]
     if not live and not dead:
         return drafts, {}, []
+    content.sent[form.form_id] += [r["_uuid"] for r in live if r["_status"] in ("finalised", "nil")]
     versions = sorted(
         {r.get("_form_version") or form.version for r in live + dead} - {form.version}
     )
@@ -180,6 +181,7 @@ def export_bundle(
     content.write(
         Path(out), rows_for, sha256=sha, period=period, clerk=store.clerk, engine=engine, task=task
     )
+    marked = mark_sent(store, content.sent, Path(out).name)
     counts = {
         s.form_id: content.counts.get(t, 0)
         for t, s in content.specs.items()
@@ -194,4 +196,15 @@ def export_bundle(
         drafts,
         content.sensitive_omitted,
         time.perf_counter() - start,
+        marked,
     )
+
+
+def mark_sent(store, sent: dict[str, list[str]], file_name: str) -> int:
+    """Once the bundle is in place: its finalised records become ``exported`` locally (one
+    transaction per form, audited with the file name). The bundle itself carries them as
+    ``finalised`` and ``_modified`` is kept, so a second export has the same ``sha256``."""
+    mark = getattr(store, "mark_exported", None)
+    if mark is None:
+        return 0
+    return sum(mark(form_id, uuids, reason=file_name) for form_id, uuids in sent.items() if uuids)

@@ -81,6 +81,7 @@ class ExportSummary:
     drafts_left_out: int
     sensitive_omitted: dict[str, list[str]]
     seconds: float = 0.0
+    marked_exported: int = 0  # finalised records now 'exported' in the local store
 
 
 @dataclass

@@ -190,14 +190,17 @@ class Normaliser:
         self.labels = {c.name: c for c in spec.columns if c.choices is not None}
 
     def carry(self, row: dict) -> dict:
-        """The values of ``row`` the bundle carries, converted to their column's kind."""
+        """The values of ``row`` the bundle carries, converted to their column's kind.
+        ``exported`` is carried as ``finalised`` (see docs/bundle-format.md, What travels)."""
         out = {}
         for name, kind in self.carried:
             v = row.get(name)
             if v is None or v == "":
                 continue
             if kind == TEXT:
-                if type(v) is not str:
+                if v == "exported" and name == "_status":
+                    v = "finalised"  # a local note ("has been sent"); it travels as finalised
+                elif type(v) is not str:
                     v = str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v))
                 if cells.too_long(v):
                     raise self._error("bundle.export.too_long", row, name, length=len(v))

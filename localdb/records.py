@@ -276,24 +276,40 @@ class RecordsMixin:
     ) -> int:
         """After an export: finalised records become ``exported`` (nil reports stay ``nil``),
         in one transaction with one audit row each (``reason``: e.g. the bundle's file name).
-        Returns how many records changed status."""
+        Returns how many records changed status.
+
+        ``_modified`` is left alone: it dates the last change of the data, and ``exported`` is
+        a local note ("has been sent") that bundles carry as ``finalised``, so exporting again
+        gives the same data hash and the level above sees nothing new."""
         table = table_name(form_id)
         self.form(form_id)
         who = author or self.clerk
-        changed = 0
+        wanted = list(dict.fromkeys(uuids))
         now = now_iso()
         with self.sqlite_errors(), self.db.atomic():
-            for uuid in uuids:
-                row = self.db.execute(
-                    f"SELECT _status FROM {quote(table)} WHERE _uuid = ?", [uuid]
-                ).fetchone()
-                if row is None or row[0] not in ("finalised", "nil"):
-                    continue
-                if row[0] == "finalised":
-                    self._update(table, uuid, {"_status": "exported", "_modified": now})
-                    changed += 1
-                self._audit(who, form_id, uuid, "_status", row[0], "exported", reason, "status")
-        return changed
+            found: list[tuple[str, str]] = []
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                found += self.db.execute(
+                    f"SELECT _uuid, _status FROM {quote(table)} WHERE _status IN "
+                    f"('finalised', 'nil') AND _uuid IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            order = {u: i for i, u in enumerate(wanted)}
+            found.sort(key=lambda r: order[r[0]])
+            done = [(u,) for u, status in found if status == "finalised"]
+            self.db.conn.executemany(
+                f"UPDATE {quote(table)} SET _status = 'exported' WHERE _uuid = ?", done
+            )
+            self.db.conn.executemany(
+                "INSERT INTO _audit (at, who, form_id, record_uuid, field, old, new, reason, "
+                "action) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (now, who, form_id, u, "_status", status, "exported", reason, "status")
+                    for u, status in found
+                ],
+            )
+        return len(done)
 
     def delete(self, form_id: str, uuid: str, *, reason: str, author: str | None = None) -> None:
         """Tombstone a record (``_deleted = 1``); it stays in the table and in exports."""
