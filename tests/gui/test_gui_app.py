@@ -5,16 +5,7 @@ from __future__ import annotations
 
 import sys
 
-import pytest
-
 from desktop.app import READY_PROBE, run_app
-
-
-@pytest.fixture
-def restore_excepthook():
-    hook = sys.excepthook
-    yield
-    sys.excepthook = hook
 
 
 def test_second_instance_gets_a_clear_dialog_and_exits(qtbot, county_store, answers, tmp_path):
@@ -24,12 +15,21 @@ def test_second_instance_gets_a_clear_dialog_and_exits(qtbot, county_store, answ
     assert "Traceback" not in text and str(tmp_path / "data") in text
 
 
-def test_start_reaches_a_usable_window(qtbot, tmp_path, monkeypatch, capsys, restore_excepthook):
+def test_kexie_without_subcommand_reaches_a_usable_window(tmp_path):
+    """The real entry point, in its own process (``kexie --data DIR``)."""
+    import os
+    import subprocess
+
     from localdb import open_store
 
     with open_store(tmp_path / "data") as store:
         store.set_unit("110108000000")
         store.set_clerk("王小明")
-    monkeypatch.setenv(READY_PROBE, "1")
-    assert run_app(str(tmp_path / "data")) == 0
-    assert "KEXIE-READY" in capsys.readouterr().out
+    env = {**os.environ, READY_PROBE: "1", "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-m", "kexie", "--data", str(tmp_path / "data")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "KEXIE-READY" in done.stdout
+    assert "Traceback" not in done.stderr
