@@ -209,7 +209,7 @@ class RecordsModel(QAbstractTableModel):
         if q is not None and q.list_name and q.list_name in self.form.choice_lists:
             lst = self.form.choice_lists[q.list_name]
             parts = str(value).split() if q.type == "select_multiple" else [str(value)]
-            return "、".join((lst.get(p).label() if lst.get(p) else p) for p in parts)
+            return tr("ui.list_sep").join((lst.get(p).label() if lst.get(p) else p) for p in parts)
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)

@@ -50,9 +50,9 @@ def _field_names(store: Any, form_id: str, names: list[str]) -> str:
     shown = [n for n in names if not n.startswith("_")]
     labels = [form.question(n).label() if form is not None and n in form else n for n in shown]
     if len(labels) > MAX_FIELDS:
-        return tr("ui.summary.fields_more", fields="、".join(labels[:MAX_FIELDS]),
+        return tr("ui.summary.fields_more", fields=tr("ui.list_sep").join(labels[:MAX_FIELDS]),
                   count=len(labels))  # fmt: skip
-    return "、".join(labels)
+    return tr("ui.list_sep").join(labels)
 
 
 def _changes(store: Any, changes: list[Any]) -> list[str]:
@@ -90,7 +90,11 @@ def export_text(store: Any, s: Any) -> str:
     if s.tombstones:
         out.append(tr("ui.summary.tombstones", count=s.tombstones))
     omitted = [
-        tr("ui.summary.sensitive_line", form=_form_title(store, f), fields="、".join(names))
+        tr(
+            "ui.summary.sensitive_line",
+            form=_form_title(store, f),
+            fields=tr("ui.list_sep").join(names),
+        )
         for f, names in (s.sensitive_omitted or {}).items()
         if names
     ]
@@ -115,7 +119,7 @@ def import_text(store: Any, s: Any) -> str:
     out += _section("ui.summary.conflicts", _changes(store, s.conflicts),
                     count=len(s.conflicts))  # fmt: skip
     if s.forms_added:
-        out.append(tr("ui.summary.forms_added", forms="、".join(s.forms_added)))
+        out.append(tr("ui.summary.forms_added", forms=tr("ui.list_sep").join(s.forms_added)))
     if s.backup:
         out.append(tr("ui.summary.backup", path=str(s.backup)))
     return "\n".join(out)

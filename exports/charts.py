@@ -50,7 +50,9 @@ def cjk_font() -> str | None:
 
 def font_notice() -> str | None:
     """A translated notice when no CJK font is installed (Chinese labels would show boxes)."""
-    return None if cjk_font() else tr("chart.no_cjk_font", fonts="、".join(CJK_FONTS[:5]))
+    return (
+        None if cjk_font() else tr("chart.no_cjk_font", fonts=tr("ui.list_sep").join(CJK_FONTS[:5]))
+    )
 
 
 def _figure(width: float = 6.4, height: float = 3.6) -> Any:
