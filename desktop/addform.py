@@ -1,4 +1,8 @@
-"""Add a form: load an XLSForm from a file and show the problems ``forms check`` finds."""
+"""Add a form: load an XLSForm from a file and show the problems ``forms check`` finds.
+
+Checking a large workbook can take a second, so the check and the registration run through
+:func:`desktop.ops.run_op` like every other slow job.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop import dialogs
-from desktop.errors import show_error
+from desktop.ops import Op, run_op
 from i18n import tr
-from i18n.errors import KexieError
 
 
 def check_text(problems: list[Any]) -> str:
@@ -20,39 +23,38 @@ def check_text(problems: list[Any]) -> str:
     )
 
 
-def add_form(window: Any, path: str | None = None) -> Any:
-    """Check the workbook at ``path`` (asked for when None) and add it to this installation.
-    Returns the added form, or None."""
+def add_form(window: Any, path: str | None = None) -> Op | None:
+    """Check the workbook at ``path`` (asked for when None) and add it to this installation if
+    it has no errors. Returns the running job (its ``done`` carries the added form, or None)."""
     path = path or dialogs.open_file(
         window, tr("ui.action.add_form"), tr("ui.filter.xlsform") + " (*.xlsx *.xls)"
     )
     if not path:
         return None
-    from forms import check_form
+    store = window.store
 
-    try:
+    def job(task: Any) -> tuple[Any, list[Any]]:
+        from forms import check_form
+
         result = check_form(path)
-    except KexieError as exc:
-        show_error(window, exc)
-        return None
-    errors = [p for p in result.problems if p.severity == "error"]
-    if errors or result.form is None:
-        dialogs.warn(
-            window,
-            tr("ui.addform.failed_title"),
-            tr("ui.addform.failed", file=Path(path).name, count=len(errors))
-            + "\n\n"
-            + check_text(result.problems),
-        )
-        return None
-    try:
-        form = window.store.add_form(path)
-    except KexieError as exc:
-        show_error(window, exc)
-        return None
-    text = tr("ui.addform.added", form=form.title())
-    if result.problems:
-        text += "\n\n" + tr("ui.addform.warnings") + "\n" + check_text(result.problems)
-    dialogs.inform(window, tr("ui.action.add_form"), text)
-    window.notify_changed(form.form_id)
-    return form
+        errors = [p for p in result.problems if p.severity == "error"]
+        if errors or result.form is None:
+            return None, result.problems
+        return store.add_form(path), result.problems
+
+    def done(outcome: tuple[Any, list[Any]]) -> None:
+        form, problems = outcome
+        if form is None:
+            errors = [p for p in problems if p.severity == "error"]
+            text = tr("ui.addform.failed", file=Path(path).name, count=len(errors))
+            dialogs.warn(
+                window, tr("ui.addform.failed_title"), text + "\n\n" + check_text(problems)
+            )
+            return
+        text = tr("ui.addform.added", form=form.title())
+        if problems:
+            text += "\n\n" + tr("ui.addform.warnings") + "\n" + check_text(problems)
+        dialogs.inform(window, tr("ui.action.add_form"), text)
+        window.notify_changed(form.form_id)
+
+    return run_op(window, job, title=tr("ui.action.add_form"), success=done)

@@ -85,7 +85,9 @@ def test_add_a_form_and_see_its_problems(qtbot, window, answers, tmp_path):
         ["text", "place", "活动地点", "Place"],
         ["integer", "people", "参加人数", "People"],
     ])  # fmt: skip
-    form = add_form(window, str(good))
+    with qtbot.waitSignal(add_form(window, str(good)).done, timeout=10_000) as blocker:
+        pass
+    form, _problems = blocker.args[0]
     assert form is not None and form.form_id == "my_form"
     assert "my_form" in [f.form_id for f in window.home.forms]
     assert answers.kinds("inform")
@@ -94,7 +96,10 @@ def test_add_a_form_and_see_its_problems(qtbot, window, answers, tmp_path):
         ["integer", "people", "参加人数", "People"],
         ["integer", "people", "重复的名字", "Duplicate"],
     ], form_id="bad_form")  # fmt: skip
-    assert add_form(window, str(bad)) is None
+    with qtbot.waitSignal(add_form(window, str(bad)).done, timeout=10_000) as blocker:
+        pass
+    assert blocker.args[0][0] is None
+    assert "bad_form" not in [f.form_id for f in window.store.forms()]
     title, text = answers.kinds("warn")[-1]
     assert title == "表单有错误"
     assert "bad.xlsx" in text and "people" in text
