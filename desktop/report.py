@@ -229,6 +229,8 @@ class ReportPage(QWidget):
         self.engine = FormEngine(self.form)
         self.uuid = None
         self.reason = None
+        self._edited.clear()
+        self._touched = False
         self._load()
         self.retranslate()
 
@@ -286,7 +288,7 @@ class ReportPage(QWidget):
             r.editor.widget.setEnabled(not locked or bool(r.question.calculation))
             if locked:
                 r.explain.setEnabled(False)
-        self.btn_edit.setVisible(locked and self.status != "nil")
+        self.btn_edit.setVisible(locked)
         self.btn_finalise.setEnabled(not locked)
         self.btn_nil.setEnabled(not locked)
 
@@ -465,10 +467,14 @@ class ReportPage(QWidget):
         self.window_.notify_changed(self.form.form_id)
 
     def unlock(self) -> None:
-        """Edit a finalised report: a reason is required and recorded in the audit trail."""
-        reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))
-        if not reason:
-            return
+        """Edit a finalised report: a reason is required and recorded in the audit trail.
+        A nil report can simply be filled in after all."""
+        if self.status == "nil":
+            reason = ""
+        else:
+            reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))
+            if not reason:
+                return
         self.reason = reason
         self._apply_lock()
         self._refresh_all()

@@ -117,6 +117,14 @@ def test_nil_report_in_one_action(qtbot, window, answers):
     assert page.status == "nil"
     uuid = window.store.find_report(FORM, unit=window.store.unit_code, period=PERIOD)
     assert window.store.get(FORM, uuid)["_status"] == "nil"
+    assert not page.rows["vol_registered"].editor.widget.isEnabled()
+    # Figures turned up after all: the nil report is filled in without a reason.
+    asked = len(answers.kinds("ask"))
+    qtbot.mouseClick(page.btn_edit, Qt.MouseButton.LeftButton)
+    assert len(answers.kinds("ask")) == asked
+    page.set_raw("vol_registered", "80")
+    record = window.store.get(FORM, uuid)
+    assert record["_status"] == "draft" and record["vol_registered"] == 80
 
 
 def test_editing_a_finalised_report_asks_for_a_reason(qtbot, window, answers, typer):
