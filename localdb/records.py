@@ -61,6 +61,52 @@ def _sql_value(value: object) -> object:
     return value
 
 
+_PLAIN = frozenset({str, int, float, type(None), bytes})
+
+
+def _sql_row(raw: dict) -> dict:
+    """A row with every value as SQLite stores it (see :func:`_sql_value`)."""
+    if _PLAIN.issuperset(map(type, raw.values())):
+        return dict(raw)
+    return {k: _sql_value(v) for k, v in raw.items()}
+
+
+class _ReportKeys:
+    """Report uniqueness (unit × period × key among live rows) checked in memory for a batch,
+    as :meth:`RecordsMixin._check_unique` does row by row against the table."""
+
+    def __init__(self, store, form: Form) -> None:
+        self.store, self.form = store, form
+        self.key = report_key(form)
+        cols = ", ".join(["_uuid", "_unit", "_period"] + [quote(k) for k in self.key])
+        self.live: dict[tuple, str] = {}
+        for r in store.db.execute(
+            f"SELECT {cols} FROM {quote(table_name(form.form_id))} WHERE _deleted = 0"
+        ):
+            self.live[self._ident(r[1], r[2], r[3:])] = r[0]
+
+    @staticmethod
+    def _ident(unit, period, values) -> tuple:
+        return (unit, period, *("" if v is None else v for v in values))
+
+    def _of(self, row: dict) -> tuple:
+        return self._ident(row.get("_unit"), row.get("_period"), [row.get(k) for k in self.key])
+
+    def check(self, row: dict, old: dict | None) -> None:
+        """Raise like ``_check_unique`` if ``row`` clashes; then record it as written."""
+        if old is not None and not old.get("_deleted"):
+            ident = self._of(old)
+            if self.live.get(ident) == old["_uuid"]:
+                del self.live[ident]
+        if row.get("_deleted"):
+            return
+        ident = self._of(row)
+        other = self.live.get(ident)
+        if other is not None and other != row["_uuid"]:
+            raise self.store._report_clash(self.form, row)
+        self.live[ident] = row["_uuid"]
+
+
 def _evaluate(form: Form, values: dict):
     from forms.engine import evaluate
 
@@ -464,31 +510,36 @@ class RecordsMixin:
         identical ones left alone. ``_source`` becomes ``source`` (the bundle's sha256) for
         written rows. The repeat rows of every written record replace its old ones. Columns a
         newer form version added are created. Report uniqueness is enforced (StorageError).
+
+        Batched: existing rows are read in chunks, new rows and audit rows go in with
+        ``executemany``; the outcome (rows, audit, errors) is that of writing row by row.
         """
         form = self.form(form_id)
         table = table_name(form_id)
         result = UpsertResult()
-        by_parent: dict[str, dict[str, list[dict]]] = {}
-        for repeat, items in (repeat_rows or {}).items():
-            for item in items:
-                by_parent.setdefault(item["_parent_uuid"], {}).setdefault(repeat, []).append(item)
+        repeat_rows = repeat_rows or {}
         with self.sqlite_errors(), self.db.atomic():
-            rows = list(rows)
+            rows = [_sql_row(raw) for raw in rows]
             self._add_missing_columns(table, rows)
-            for repeat, items in (repeat_rows or {}).items():
+            for repeat, items in repeat_rows.items():
                 self._add_missing_columns(table_name(form_id, repeat), items)
+            existing = self._rows_by_uuid(table, [r["_uuid"] for r in rows])
+            unique = _ReportKeys(self, form) if form.kind == "report" else None
             written: set[str] = set()
-            for raw in rows:
-                row = {k: _sql_value(v) for k, v in raw.items()}
+            pending: list[dict] = []  # new rows not yet inserted
+            audit: list[tuple] = []
+            now = now_iso()
+            for row in rows:
                 record_uuid = row["_uuid"]
-                old = self._row(table, record_uuid)
+                old = existing.get(record_uuid)
                 row["_source"] = source
                 if old is None:
-                    self._check_unique(form, row)
-                    self._insert(table, row)
-                    self._audit(
-                        row.get("_author"), form_id, record_uuid, None, None, None, source, "import"
-                    )
+                    if unique is not None:
+                        unique.check(row, None)
+                    pending.append(row)
+                    existing[record_uuid] = row
+                    audit.append((now, row.get("_author"), form_id, record_uuid, None, None,
+                                  None, source, "import"))  # fmt: skip
                     result.inserted.append(record_uuid)
                     written.add(record_uuid)
                     continue
@@ -498,65 +549,137 @@ class RecordsMixin:
                 if not changes:
                     result.unchanged.append(record_uuid)
                     continue
-                self._check_unique(form, {**old, **row})
+                merged = {**old, **row}
+                if unique is not None:
+                    unique.check(merged, old)
+                self._insert_many(table, pending)  # keep the order of writes
+                pending = []
                 self._update(table, record_uuid, row)
-                for name, before, after in changes:
-                    self._audit(
-                        row.get("_author"),
-                        form_id,
-                        record_uuid,
-                        name,
-                        before,
-                        after,
-                        source,
-                        "import",
-                    )
+                existing[record_uuid] = merged
+                who = row.get("_author")
+                audit += [
+                    (now, who, form_id, record_uuid, name, before, after, source, "import")
+                    for name, before, after in changes
+                ]
                 result.updated.append(record_uuid)
                 written.add(record_uuid)
-            for parent in written:
-                self._delete_repeats(form, parent)  # nested repeat rows too
-            for repeat, items in (repeat_rows or {}).items():
-                rtable = table_name(form_id, repeat)
-                for item in items:
-                    if item["_parent_uuid"] in written or self._parent_written(
-                        form, repeat, item, written, repeat_rows
-                    ):
-                        self._insert(
-                            rtable, {k: _sql_value(v) for k, v in item.items()}, replace=True
-                        )
+            self._insert_many(table, pending)
+            self.db.conn.executemany(
+                "INSERT INTO _audit (at, who, form_id, record_uuid, field, old, new, reason, "
+                "action) VALUES (?,?,?,?,?,?,?,?,?)",
+                audit,
+            )
+            self._delete_repeats_of(form, written)  # nested repeat rows too
+            for repeat, items in self._repeats_of_written(form, repeat_rows, written):
+                self._insert_many(
+                    table_name(form_id, repeat), [_sql_row(i) for i in items], replace=True
+                )
         return result
 
-    # -- internals -------------------------------------------------------------------------
-    def _parent_written(
-        self, form: Form, repeat: str, item: dict, written: set[str], repeat_rows: dict
-    ) -> bool:
-        """Nested repeat rows belong to a written record through their parent repeat row."""
-        outer = form.repeat_of(repeat)
-        if outer is None:
-            return False
-        for parent in repeat_rows.get(outer.name, []):
-            if parent["_uuid"] == item["_parent_uuid"]:
-                return parent["_parent_uuid"] in written or self._parent_written(
-                    form, outer.name, parent, written, repeat_rows
-                )
-        return False
+    def _rows_by_uuid(self, table: str, uuids: list[str]) -> dict[str, dict]:
+        """Stored rows of ``table`` for these uuids, read in chunks."""
+        out: dict[str, dict] = {}
+        for i in range(0, len(uuids), 500):
+            chunk = uuids[i : i + 500]
+            cursor = self.db.execute(
+                f"SELECT * FROM {quote(table)} WHERE _uuid IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            names = [d[0] for d in cursor.description]
+            for r in cursor:
+                row = dict(zip(names, r, strict=True))
+                out[row["_uuid"]] = row
+        return out
 
+    def _insert_many(self, table: str, rows: list[dict], *, replace: bool = False) -> None:
+        """Insert rows with one statement over the union of their columns (a column a row
+        lacks gets the column's default, as when it is left out of an INSERT)."""
+        if not rows:
+            return
+        cols = list(dict.fromkeys(k for row in rows for k in row))
+        defaults = self._defaults(table)
+        missing = [defaults.get(c) for c in cols]
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        sql = (
+            f"{verb} INTO {quote(table)} ({', '.join(map(quote, cols))}) "
+            f"VALUES ({', '.join('?' * len(cols))})"
+        )
+        self.db.conn.executemany(
+            sql,
+            ([row.get(c, d) for c, d in zip(cols, missing, strict=True)] for row in rows),
+        )
+
+    def _defaults(self, table: str) -> dict[str, object]:
+        out = {}
+        for _, name, _, _, default, _ in self.db.execute(f"PRAGMA table_info({quote(table)})"):
+            if default is not None:
+                out[name] = self.db.execute(f"SELECT {default}").fetchone()[0]
+        return out
+
+    def _delete_repeats_of(self, form: Form, parents: set[str], outer: str | None = None) -> None:
+        """Delete the repeat rows (nested ones too) of these parent uuids."""
+        if not parents:
+            return
+        for repeat in form.repeats():
+            enclosing = form.repeat_of(repeat.name)
+            if (enclosing.name if enclosing else None) != outer:
+                continue
+            rtable = table_name(form.form_id, repeat.name)
+            ids = list(parents)
+            children: set[str] = set()
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ", ".join("?" * len(chunk))
+                children.update(
+                    r[0]
+                    for r in self.db.execute(
+                        f"SELECT _uuid FROM {quote(rtable)} WHERE _parent_uuid IN ({marks})", chunk
+                    )
+                )
+            self._delete_repeats_of(form, children, repeat.name)
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ", ".join("?" * len(chunk))
+                self.db.execute(
+                    f"DELETE FROM {quote(rtable)} WHERE _parent_uuid IN ({marks})", chunk
+                )
+
+    @staticmethod
+    def _repeats_of_written(form: Form, repeat_rows: dict, written: set[str]):
+        """(repeat, items) of the repeat rows that belong to a written record, directly or
+        through their parent repeat row; outer repeats before the ones nested in them."""
+        depth: dict[str, int] = {}
+
+        def level(name: str) -> int:
+            if name not in depth:
+                outer = form.repeat_of(name) if name in form else None
+                depth[name] = 0 if outer is None else level(outer.name) + 1
+            return depth[name]
+
+        kept: dict[str, set[str]] = {}
+        out = []
+        for repeat in sorted(repeat_rows, key=level):
+            outer = form.repeat_of(repeat) if repeat in form else None
+            owners = written if outer is None else written | kept.get(outer.name, set())
+            items = [i for i in repeat_rows[repeat] if i["_parent_uuid"] in owners]
+            kept[repeat] = {i["_uuid"] for i in items}
+            out.append((repeat, items))
+        return out
+
+    # -- internals -------------------------------------------------------------------------
     def _add_missing_columns(self, table: str, rows: list[dict]) -> None:
         have = {c.name for c in self.db[table].columns}
-        for row in rows:
-            for key, value in row.items():
-                if key not in have:
-                    sql_type = (
-                        "INTEGER"
-                        if isinstance(value, int)
-                        else "REAL"
-                        if isinstance(value, float)
-                        else "TEXT"
-                    )
-                    self.db.execute(
-                        f"ALTER TABLE {quote(table)} ADD COLUMN {quote(key)} {sql_type}"
-                    )
-                    have.add(key)
+        keys = {k for row in rows for k in row} - have
+        for key in sorted(keys):
+            value = next((r[key] for r in rows if r.get(key) is not None), None)
+            sql_type = (
+                "INTEGER"
+                if isinstance(value, int)
+                else "REAL"
+                if isinstance(value, float)
+                else "TEXT"
+            )
+            self.db.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(key)} {sql_type}")
 
     def _row(self, table: str, uuid: str | None) -> dict | None:
         if uuid is None:
@@ -729,15 +852,19 @@ class RecordsMixin:
         key = {k: row.get(k) for k in report_key(form)}
         other = self.find_report(form.form_id, unit=row["_unit"], period=row["_period"], key=key)
         if other and other != row["_uuid"]:
-            unit = self.units.get(row["_unit"])
-            raise StorageError(
-                "db.report_exists",
-                fix="db.report_exists.fix",
-                location=Location(field=",".join(key) or None),
-                form=form.title(),
-                unit=unit.name if unit else row["_unit"],
-                period=row["_period"],
-            )
+            raise self._report_clash(form, row)
+
+    def _report_clash(self, form: Form, row: dict) -> StorageError:
+        """The error for a second live report of the same unit × period (× key)."""
+        unit = self.units.get(row["_unit"])
+        return StorageError(
+            "db.report_exists",
+            fix="db.report_exists.fix",
+            location=Location(field=",".join(report_key(form)) or None),
+            form=form.title(),
+            unit=unit.name if unit else row["_unit"],
+            period=row["_period"],
+        )
 
     def _filters(
         self,
