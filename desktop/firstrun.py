@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -54,6 +54,7 @@ class FirstRunDialog(QDialog):
         )
         self.search = QLineEdit(objectName="unit_search", clearButtonEnabled=True)
         self.search.textChanged.connect(self._on_search)
+        self.search.installEventFilter(self)
 
         self.model = UnitTreeModel(self.tree_source, self)
         self.tree = QTreeView(objectName="unit_tree", uniformRowHeights=True)
@@ -155,13 +156,16 @@ class FirstRunDialog(QDialog):
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(bool(self.code) and bool(self.clerk.text().strip()))
 
-    def keyPressEvent(self, event: Any) -> None:
-        # Down from the search box walks into the results, like a completer.
-        if event.key() == Qt.Key.Key_Down and self.search.hasFocus():
-            target = self.results if self.stack.currentWidget() is self.results else self.tree
-            target.setFocus()
-            return
-        super().keyPressEvent(event)
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        # Down from the search box walks into the results (or the tree), like a completer.
+        if (
+            obj is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Down
+        ):
+            self.stack.currentWidget().setFocus()
+            return True
+        return super().eventFilter(obj, event)
 
     def accept(self) -> None:
         if not (self.code and self.clerk.text().strip()):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from desktop.firstrun import FirstRunDialog
 from desktop.unittree import CODE_ROLE, UnitTreeModel
@@ -13,6 +13,8 @@ def test_pick_unit_by_pinyin_initials_and_keyboard(qtbot, store, typer):
     dialog = FirstRunDialog(store)
     qtbot.addWidget(dialog)
     dialog.show()
+    with qtbot.waitActive(dialog):
+        dialog.activateWindow()
     ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
     assert not ok.isEnabled()
 
@@ -20,8 +22,13 @@ def test_pick_unit_by_pinyin_initials_and_keyboard(qtbot, store, typer):
     assert dialog.stack.currentWidget() is dialog.results
     names = [dialog.results.item(i).text() for i in range(dialog.results.count())]
     row = next(i for i, text in enumerate(names) if "海淀区" in text)
-    dialog.results.setCurrentRow(row)
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Down)  # into the results, as with a completer
+    assert QApplication.focusWidget() is dialog.results
+    for _ in range(row):
+        qtbot.keyClick(dialog.results, Qt.Key.Key_Down)
     assert dialog.code == "110108000000"
+    qtbot.keyClick(dialog.results, Qt.Key.Key_Return)  # take it: on to the clerk's name
+    assert QApplication.focusWidget() is dialog.clerk
     assert "北京市 › 海淀区" in dialog.chosen.text()
     assert not ok.isEnabled()  # still needs the clerk's name
 
