@@ -36,14 +36,42 @@ from types import MappingProxyType
 # are resolved by the loader into these names.
 INPUT_TYPES = frozenset(
     {
-        "text", "integer", "decimal", "select_one", "select_multiple", "date", "time",
-        "dateTime", "range", "acknowledge", "geopoint", "geotrace", "geoshape", "barcode",
-        "image", "file", "audio", "video", "select_one_from_file", "select_multiple_from_file",
+        "text",
+        "integer",
+        "decimal",
+        "select_one",
+        "select_multiple",
+        "date",
+        "time",
+        "dateTime",
+        "range",
+        "acknowledge",
+        "geopoint",
+        "geotrace",
+        "geoshape",
+        "barcode",
+        "image",
+        "file",
+        "audio",
+        "video",
+        "select_one_from_file",
+        "select_multiple_from_file",
     }
 )
 METADATA_TYPES = frozenset(
-    {"start", "end", "today", "deviceid", "username", "phonenumber", "email", "subscriberid",
-     "simserial", "audit", "start-geopoint"}
+    {
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "username",
+        "phonenumber",
+        "email",
+        "subscriberid",
+        "simserial",
+        "audit",
+        "start-geopoint",
+    }
 )
 STRUCTURE_TYPES = frozenset({"group", "repeat"})
 OTHER_TYPES = frozenset({"note", "calculate", "hidden"})

@@ -33,7 +33,9 @@ def parse_period(period: str, expected_type: str | None = None) -> str:
     period = period.strip().upper().replace("q", "Q")
     kind = period_type(period)
     if expected_type and kind != expected_type:
-        raise UsageError("period.wrong_type", period=period, expected=tr(f"period.type.{expected_type}"))
+        raise UsageError(
+            "period.wrong_type", period=period, expected=tr(f"period.type.{expected_type}")
+        )
     return period
 
 
@@ -82,12 +84,19 @@ def contains(outer: str, inner: str) -> bool:
     return False
 
 
+def _sort_key(period: str) -> tuple[int, int]:
+    """(year, position within the year) for comparing periods of one type."""
+    kind = period_type(period)
+    if kind == "month":
+        return int(period[:4]), int(period[5:7])
+    if kind == "quarter":
+        return int(period[:4]), int(period[-1])
+    return int(period), 0
+
+
 def is_future(period: str, today: date | None = None) -> bool:
     """Whether ``period`` starts after today."""
-    kind = period_type(period)
-    return period > current_period(kind, today) if kind != "quarter" else (
-        (int(period[:4]), int(period[-1])) > (int(current_period(kind, today)[:4]), int(current_period(kind, today)[-1]))
-    )
+    return _sort_key(period) > _sort_key(current_period(period_type(period), today))
 
 
 def label(period: str, lang: str | None = None) -> str:
