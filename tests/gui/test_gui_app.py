@@ -33,3 +33,46 @@ def test_kexie_without_subcommand_reaches_a_usable_window(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "KEXIE-READY" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_first_start_asks_for_the_unit_then_opens_home(qtbot, store, monkeypatch):
+    import i18n
+    from desktop import app
+    from desktop.firstrun import FirstRunDialog
+
+    def pick(dialog):
+        dialog.search.setText("110108")
+        dialog.clerk.setText("王小明")
+        dialog.accept()
+        return FirstRunDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(FirstRunDialog, "exec", pick)
+    window = app.start(store)
+    assert store.unit_code == "110108000000"
+    assert window.stack.currentWidget() is window.home
+    assert store.get_setting("language") == i18n.get_language()
+    window.close()
+    import shiboken6
+
+    shiboken6.delete(window)
+
+
+def test_the_saved_language_is_used_at_the_next_start(qtbot, county_store):
+    import shiboken6
+
+    import i18n
+    from desktop import app
+
+    county_store.set_setting("language", "en")
+    window = app.start(county_store)
+    assert i18n.get_language() == "en"
+    assert window.nav.item(0).text() == "Home"
+    shiboken6.delete(window)
+
+
+def test_dashboard_says_so_when_no_chinese_font_is_installed(monkeypatch):
+    from exports import charts
+
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)
+    notice = charts.font_notice()
+    assert notice and "Noto Sans CJK" in notice
