@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
@@ -67,7 +68,13 @@ def _local_time(stamp: str) -> str:
 
 
 class RecordsModel(QAbstractTableModel):
-    """Rows of ``store.records(form_id, ...)``, read lazily in pages of :data:`PAGE`."""
+    """Rows of ``store.records(form_id, ...)``, read lazily in pages of :data:`PAGE`.
+
+    Signals:
+        loaded: a (re)load, search or sort has been applied.
+    """
+
+    loaded = Signal()
 
     def __init__(self, store: Any, form: Any, parent: Any = None, *, search: str = "") -> None:
         super().__init__(parent)
@@ -82,46 +89,73 @@ class RecordsModel(QAbstractTableModel):
         self.order_by: str | None = DEFAULT_ORDER
         self._total = 0
         self._keys: list[str] | None = None
+        self._generation = 0
         self._pages: OrderedDict[int, list[dict]] = OrderedDict()
         self._unit_names: dict[str, str] = {}
         self._count()
 
     # loading ----------------------------------------------------------------------------------
-    def _filters(self) -> dict[str, Any]:
-        return {"search": self.search or None}
+    def _filters(self, search: str | None = None) -> dict[str, Any]:
+        text = self.search if search is None else search
+        return {"search": text or None}
 
     def _count(self) -> None:
-        self._pages.clear()
-        self._keys = self._read_keys()
-        if self._keys is not None:
-            self._total = len(self._keys)
-        else:
-            self._total = self.store.count(self.form.form_id, **self._filters())
+        self._apply(self._query(self.search, self.order_by))
 
-    def _read_keys(self) -> list[str] | None:
+    def _apply(self, result: tuple[list[str] | None, int]) -> None:
+        self._pages.clear()
+        self._keys, self._total = result
+
+    def _query(self, search: str, order_by: str | None) -> tuple[list[str] | None, int]:
         """Every matching record's uuid in display order (one narrow scan), so a page far down
         is read by primary key instead of an OFFSET that walks every wide row before it.
-        Filter and order come from the store's own query builders; None if it has none."""
+        Filter and order come from the store's own query builders; without them, only the
+        count (pages are then read with OFFSET). Safe to run on the worker thread."""
         store = self.store
         build_where = getattr(store, "_filters", None)
         build_order = getattr(store, "_order", None)
         if build_where is None or build_order is None:
-            return None
+            return None, store.count(self.form.form_id, **self._filters(search))
         form = store.form(self.form.form_id)
-        where, params = build_where(form, **self._filters())
-        order = build_order(form, self.order_by)
+        where, params = build_where(form, **self._filters(search))
+        order = build_order(form, order_by)
         sql = f"SELECT _uuid FROM [{TABLE_PREFIX}{form.form_id}] WHERE {where} ORDER BY {order}"
-        return [row[0] for row in store.db.execute(sql, params).fetchall()]
+        keys = [row[0] for row in store.db.execute(sql, params).fetchall()]
+        return keys, len(keys)
 
     def reload(self) -> None:
-        """Re-read everything (after a change, a new search or a new sort)."""
+        """Re-read everything now (after a change to the records)."""
         self.beginResetModel()
         self._count()
         self.endResetModel()
+        self.loaded.emit()
+
+    def request(self, *, search: str | None = None, order_by: str | None = None) -> None:
+        """Search or sort in the background (0.5 s on 100,000 records would freeze the UI);
+        the model resets when the answer arrives. Answers to superseded requests are dropped."""
+        from desktop.ops import run_op
+
+        if search is not None:
+            self.search = search.strip()
+        if order_by is not None:
+            self.order_by = order_by
+        self._generation += 1
+        generation, text, order = self._generation, self.search, self.order_by
+
+        def done(result: tuple[list[str] | None, int]) -> None:
+            if generation != self._generation:
+                return
+            self.beginResetModel()
+            self._apply(result)
+            self.endResetModel()
+            self.loaded.emit()
+
+        owner = self.parent() if isinstance(self.parent(), QWidget) else None
+        run_op(owner, lambda task: self._query(text, order), success=done, show_progress=False)
 
     def set_search(self, text: str) -> None:
-        self.search = text.strip()
-        self.reload()
+        """Filter by ``text`` (in the background; ``loaded`` is emitted when done)."""
+        self.request(search=text)
 
     def _fetch(self, number: int) -> list[dict]:
         if self._keys is None:
@@ -236,12 +270,8 @@ class RecordsModel(QAbstractTableModel):
         if not 0 <= column < len(self.columns):
             return
         order_by = order_clause(self.columns[column], order == Qt.SortOrder.DescendingOrder)
-        if order_by == self.order_by:
-            return
-        self.beginResetModel()
-        self.order_by = order_by
-        self._count()
-        self.endResetModel()
+        if order_by != self.order_by:
+            self.request(order_by=order_by)
 
     def retranslate(self) -> None:
         """Header and status texts are translated when read; tell the views."""
@@ -350,6 +380,7 @@ class RecordsPage(QWidget):
             return
         model = RecordsModel(self.store, self.store.form(form_id), self, search=self.search.text())
         self.model = model
+        model.loaded.connect(self._update_count)
         self.view.setModel(model)
         self._stale = False
         self.view.horizontalHeader().setSortIndicator(
@@ -359,8 +390,7 @@ class RecordsPage(QWidget):
 
     def _apply_search(self) -> None:
         if self.model is not None:
-            self.model.set_search(self.search.text())
-            self._update_count()
+            self.model.set_search(self.search.text())  # the count follows on ``loaded``
 
     def _update_count(self) -> None:
         total = self.model.rowCount() if self.model else 0
@@ -371,7 +401,6 @@ class RecordsPage(QWidget):
             return
         if self.isVisible():
             self.model.reload()
-            self._update_count()
         else:
             self._stale = True  # re-read when shown again
 
@@ -383,7 +412,6 @@ class RecordsPage(QWidget):
         self._fill_forms()
         if self.model is not None and self._stale:
             self.model.reload()
-            self._update_count()
         self._stale = False
 
     def _current(self) -> dict | None:

@@ -50,12 +50,14 @@ def test_search_sort_and_count(qtbot, demo_window, typer):
     site = next(s for s in sites if s and sites.count(s) < total)
     typer(page.search, site)
     qtbot.waitUntil(lambda: model.rowCount() < total, timeout=3000)
+    assert page.count_label.text() == f"共 {model.rowCount()} 条"
     assert all(site in (model.record(r)["site_name"] or "") for r in range(model.rowCount()))
 
     page.search.clear()
     qtbot.waitUntil(lambda: model.rowCount() == total, timeout=3000)
     column = model.columns.index("respondent_no")
-    page.view.sortByColumn(column, Qt.SortOrder.AscendingOrder)
+    with qtbot.waitSignal(model.loaded, timeout=5000):  # sorting runs in the background
+        page.view.sortByColumn(column, Qt.SortOrder.AscendingOrder)
     numbers = [model.record(r)["respondent_no"] for r in range(total)]
     assert numbers == sorted(numbers, key=lambda n: (n is not None, n))
 
@@ -105,3 +107,21 @@ def test_large_table_reads_only_the_pages_it_shows(qtbot, window):
     assert model.data(last) is not None
     assert len(model._pages) <= 4  # first screen, last screen: not 20,000 / PAGE pages
     assert len(model._pages) < 20_000 // PAGE
+
+
+def test_search_on_a_large_table_runs_in_the_background(qtbot, window):
+    import time
+
+    import bench.app_start as bench
+
+    bench.fill_records(window.store, SURVEY, 20_000)
+    page = _page(window)
+    model = page.model
+    start = time.perf_counter()
+    with qtbot.waitSignal(model.loaded, timeout=10_000):
+        model.set_search("site_name-19999")
+        returned = time.perf_counter() - start
+        assert model.rowCount() == 20_000  # the old rows stay until the answer arrives
+    assert returned < 0.05
+    assert model.rowCount() == 1
+    assert page.count_label.text() == "共 1 条"
