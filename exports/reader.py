@@ -19,7 +19,7 @@ from pathlib import Path
 
 import python_calamine
 
-from exports.canonical import canonical_json, combine, manifest_digest, row_digest
+from exports.canonical import canonical_json_ordered, combine, manifest_digest, row_digest
 from exports.cells import CellError, convert
 from exports.format import (
     FLOAT,
@@ -210,8 +210,9 @@ class BundleReader:
             uuids = seen_uuids[table if table != TOMBSTONE_TABLE else TOMBSTONE_TABLE]
             is_repeat = spec.get("repeat") is not None
             form_id = spec.get("form")
+            conv = self._converter(cols, sheet)
             for r, values in enumerate(rows[1:], start=2):
-                row = self._convert(values, cols, sheet, r)
+                row = conv(values, r)
                 if not row:
                     continue
                 count += 1
@@ -239,7 +240,7 @@ class BundleReader:
                         main_uuids[form_id].add(uuid)
                         form_rows[form_id].add(uuid)
                 totals.add(row)
-                text = canonical_json(row)
+                text = canonical_json_ordered(row)
                 digest = row_digest(table, text)
                 digests.append(digest)
                 if consumer is not None:
@@ -293,39 +294,54 @@ class BundleReader:
                 fix="bundle.fix.resend",
             )
 
-    def _convert(self, values: list, cols: list[tuple[str, str]], sheet: str, r: int) -> dict:
-        row = {}
-        for (name, kind), v in zip(cols, values, strict=False):
-            if v == "":
-                continue
-            t = type(v)
-            if kind == TEXT and t is str:
-                pass
-            elif kind == INT and t is float and v.is_integer():
-                v = int(v)
-            elif kind == FLOAT and t is float:
-                pass
-            else:
-                try:
-                    v = convert(kind, v)
-                except CellError as exc:
-                    col = col_letter(cols.index((name, kind)))
-                    self.add(
-                        exc.code,
-                        sheet=sheet,
-                        row=r,
-                        column=col,
-                        field=name,
-                        value=str(exc.value)[:50],
-                        fix="bundle.fix.resend",
-                    )
+    def _converter(self, cols: list[tuple[str, str]], sheet: str):
+        """A function turning one sheet row (cells as calamine reads them) into the row dict:
+        every cell converted to its column's kind, keys in sorted order (so the canonical JSON
+        needs no sorting), display-only ``~`` columns checked but left out. Problems become
+        findings with sheet, row, column and field."""
+        carried = sorted((n, i, k) for i, (n, k) in enumerate(cols) if n[0] != "~")
+        derived = [(n, i, k) for i, (n, k) in enumerate(cols) if n[0] == "~"]
+
+        def slow(name: str, i: int, kind: str, v: object, r: int) -> object:
+            try:
+                return convert(kind, v)
+            except CellError as exc:
+                self.add(exc.code, sheet=sheet, row=r, column=col_letter(i), field=name,
+                         value=str(exc.value)[:50], fix="bundle.fix.resend")  # fmt: skip
+                return None
+
+        def conv(values: list, r: int) -> dict:
+            row = {}
+            n = len(values)
+            for name, i, kind in carried:
+                if i >= n:
                     continue
-                if v is None:
+                v = values[i]
+                if v == "":
                     continue
-            if name[0] == "~":
-                continue
-            row[name] = v
-        return row
+                t = type(v)
+                if t is str:
+                    if kind == TEXT:
+                        row[name] = v
+                        continue
+                elif t is float:
+                    if kind == FLOAT:
+                        row[name] = v
+                        continue
+                    if kind == INT and v.is_integer():
+                        row[name] = int(v)
+                        continue
+                v = slow(name, i, kind, v, r)
+                if v is not None:
+                    row[name] = v
+            for name, i, kind in derived:
+                if i < n:
+                    v = values[i]
+                    if v != "" and not (type(v) is str and kind == TEXT):
+                        slow(name, i, kind, v, r)
+            return row
+
+        return conv
 
     def _check_main(self, table, form_id, row, sheet, r, known_versions, units_found) -> None:
         unit = row.get("_unit")
@@ -403,33 +419,68 @@ class BundleReader:
 
 class _Totals:
     """Per-column totals, exact and independent of row order: integers add as integers;
-    decimals add exactly as integers scaled by 2**1074 (every float is one), rounded once."""
+    decimals add exactly as integers scaled by 2**1074 (every float is one), rounded once.
+    Decimals are gathered and summed in batches (grouped by their power-of-two denominator,
+    so the wide shifts happen once per denominator, not once per value)."""
 
     def __init__(self, cols: list[tuple[str, str]]) -> None:
         self.ints = [n for n, k in cols if k == INT and not n.startswith(("_", "~"))]
         self.floats = [n for n, k in cols if k == FLOAT and not n.startswith(("_", "~"))]
-        self.sums = dict.fromkeys(self.ints + self.floats, 0)
+        self._sums = dict.fromkeys(self.ints + self.floats, 0)
+        self._pending: dict[str, list[float]] = {n: [] for n in self.floats}
+        self._count = 0
 
     def add(self, row: dict) -> None:
-        sums = self.sums
+        sums, get = self._sums, row.get
         for n in self.ints:
-            v = row.get(n)
+            v = get(n)
             if v is not None:
                 sums[n] += v
+        pending = self._pending
         for n in self.floats:
-            v = row.get(n)
+            v = get(n)
             if v is not None:
-                num, den = v.as_integer_ratio()
-                sums[n] += num << (_SCALE_BITS - den.bit_length() + 1)
+                pending[n].append(v)
+        self._count += 1
+        if self._count >= 4096:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._count = 0
+        for n, values in self._pending.items():
+            if values:
+                self._sums[n] += _scaled_sum(values)
+                values.clear()
+
+    @property
+    def sums(self) -> dict[str, int]:
+        """Exact sums (decimals as integers scaled by 2**1074)."""
+        self._flush()
+        return self._sums
+
+    @sums.setter
+    def sums(self, value: dict[str, int]) -> None:
+        self._flush()
+        self._sums = value
 
     def result(self) -> dict:
-        out = {n: self.sums[n] for n in self.ints}
+        sums = self.sums
+        out = {n: sums[n] for n in self.ints}
         for n in self.floats:
             try:
-                out[n] = self.sums[n] / _SCALE
+                out[n] = sums[n] / _SCALE
             except OverflowError:
-                out[n] = str(self.sums[n])
+                out[n] = str(sums[n])
         return out
+
+
+def _scaled_sum(values: list[float]) -> int:
+    """The exact sum of ``values`` as an integer scaled by 2**1074."""
+    by_den: dict[int, int] = defaultdict(int)
+    for v in values:
+        num, den = v.as_integer_ratio()
+        by_den[den] += num
+    return sum(num << (_SCALE_BITS - den.bit_length() + 1) for den, num in by_den.items())
 
 
 _SCALE_BITS = 1074

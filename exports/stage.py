@@ -65,9 +65,8 @@ class RowMaker:
         as it is (it reads back to the same values); otherwise built from ``row`` and the
         ``display`` values of the derived columns."""
         if cells is not None and _PLAIN.issuperset(map(type, cells)):
-            values = cells[: self.width] if len(cells) > self.width else list(cells)
-            if self.unit_at is not None and self.unit_at < len(values):
-                values[self.unit_at] = UNIT_SLOT
+            values = cells[: self.width] if len(cells) > self.width else cells
+            xml = self.renderer.template_plain(values, self.unit_at)
         else:
             values = [row.get(n) for n in self.names]
             for i in self.int_idx:
@@ -81,13 +80,13 @@ class RowMaker:
                 else:
                     v = (display or {}).get(name)
                     values[i] = v if v != "" else None
+            xml = self.renderer.template(values)
         ident = None
         if self.kind == MAIN and row.get("_period"):
             ident = json.dumps(report_identity(self.table, row, self.key), ensure_ascii=False)
         return (self.table, self.kind, row.get("_uuid"), row.get("_parent_uuid"),
                 row.get("_modified"), digest, self.src, ident, sort_key(row, self.kind),
-                row.get("_unit"), row.get("_period"), text,
-                self.renderer.template(values))  # fmt: skip
+                row.get("_unit"), row.get("_period"), text, xml)  # fmt: skip
 
 
 _PLAIN = frozenset({str, int, float, type(None)})

@@ -35,6 +35,20 @@ def _needs_escape(values: Sequence):
     return NEEDS_ESCAPE.search("\n".join([v for v in values if type(v) is str]))
 
 
+_ESCAPE_CHARS = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]")
+
+
+def _plain_text(joined: str) -> bool:
+    """Whether texts joined by "\n" need no escaping (``cells.NEEDS_ESCAPE``) and none starts
+    or ends with whitespace (which needs xml:space="preserve"). Substring tests run in C; a
+    false alarm only sends the row down the general path."""
+    if _ESCAPE_CHARS.search(joined) is not None or "_x" in joined:
+        return False
+    if joined and (joined[0] in " \t\n" or joined[-1] in " \t\n"):
+        return False
+    return not any(p in joined for p in ("\n ", " \n", "\n\t", "\t\n", "\n\n"))
+
+
 ROW_SLOT = "\x01"  # stands for the row number in a rendered row template
 UNIT_SLOT_MARK = "\x02"  # stands for the unit-name cell (filled in when the row is written)
 
@@ -88,6 +102,27 @@ class Renderer:
             else:  # bool or anything unexpected: as text, never lost
                 append(self.open_text[i] + xml_text(str(v)) + "</t></is></c>")
         return "".join(parts)
+
+    def template_plain(self, values: Sequence, unit_at: int | None = None) -> str:
+        """:meth:`template` for cells as calamine reads them (only str, int, float, None; ""
+        is empty), with the cell at ``unit_at`` left as :data:`UNIT_SLOT_MARK`. One
+        comprehension when no text needs escaping or keeps edge whitespace (the usual row)."""
+        if not _plain_text("\n".join([v for v in values if type(v) is str and v])):
+            slow = list(values)
+            if unit_at is not None and unit_at < len(slow):
+                slow[unit_at] = UNIT_SLOT
+            return self.template(slow)
+        ot, on = self.open_text, self.open_num
+        if unit_at is not None and unit_at < len(values):
+            before = values[:unit_at]
+            after = values[unit_at + 1 :]
+            head = [f"{ot[i]}{v}</t></is></c>" if type(v) is str else f"{on[i]}{v!r}</v></c>"
+                    for i, v in enumerate(before) if v or v == 0]  # fmt: skip
+            tail = [f"{ot[i]}{v}</t></is></c>" if type(v) is str else f"{on[i]}{v!r}</v></c>"
+                    for i, v in enumerate(after, unit_at + 1) if v or v == 0]  # fmt: skip
+            return "".join(head) + UNIT_SLOT_MARK + "".join(tail)
+        return "".join([f"{ot[i]}{v}</t></is></c>" if type(v) is str else f"{on[i]}{v!r}</v></c>"
+                        for i, v in enumerate(values) if v or v == 0])  # fmt: skip
 
     def unit_cell(self, index: int, name: str) -> str:
         """The unit-name cell for column ``index`` (row number still open)."""
