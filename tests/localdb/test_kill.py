@@ -83,7 +83,11 @@ def test_sigkill_at_random_points_loses_no_committed_record(tmp_path):
         seen = [proc.stdout.readline() for _ in range(rng.randint(1, 8))]
         time.sleep(rng.uniform(0.0, 0.02))
         proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate()
+        # read the rest through the same buffered wrapper: communicate() would read the raw pipe
+        # and lose lines that readline() had already buffered
+        out = proc.stdout.read()
+        proc.stderr.read()
+        proc.wait()
         assert proc.returncode == -signal.SIGKILL
         for line in "".join(seen).splitlines() + out.splitlines():
             parts = line.split()
@@ -171,7 +175,10 @@ def test_sigkill_during_a_bulk_demo_is_all_or_nothing(tmp_path):
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 1.2))
         proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate()
+        # read the rest through the same buffered wrapper: communicate() would read the raw pipe
+        # and lose lines that readline() had already buffered
+        out = proc.stdout.read()
+        proc.wait()
         finished = "done" in out
         conn = sqlite3.connect(folder / "kexie.sqlite")
         try:
