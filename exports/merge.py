@@ -42,10 +42,13 @@ from i18n.errors import BundleError, Location, Problem, UsageError
 from kexie.tasks import NULL_TASK, TaskState
 
 BATCH = 5000
+# The bulky part of a row (canonical JSON, cell XML) lives apart from the keys, so that the
+# reconciling queries scan a small table; 64 KiB pages hold a row's body without overflow.
 _SCHEMA = """
-CREATE TABLE rows(tbl TEXT, kind INTEGER, uuid TEXT, parent TEXT, modified TEXT, digest BLOB,
-                  src TEXT, ident TEXT, sort TEXT, unit TEXT, period TEXT, data TEXT, xml TEXT,
-                  win INTEGER DEFAULT 0);
+CREATE TABLE rows(id INTEGER PRIMARY KEY, tbl TEXT, kind INTEGER, uuid TEXT, parent TEXT,
+                  modified TEXT, digest BLOB, src TEXT, ident TEXT, sort TEXT, unit TEXT,
+                  period TEXT, win INTEGER DEFAULT 0);
+CREATE TABLE body(id INTEGER PRIMARY KEY, data TEXT, xml TEXT);
 """
 
 
@@ -57,19 +60,28 @@ class Staging:
         os.close(fd)
         self.path = Path(name)
         self.db = sqlite3.connect(name, isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE",
-                       "cache_size=-32000"):  # fmt: skip
+        for pragma in ("page_size=65536", "journal_mode=OFF", "synchronous=OFF",
+                       "temp_store=FILE", "cache_size=-32000"):  # fmt: skip
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(_SCHEMA)
+        self.next_id = 1
 
     def insert(self, rows: list[tuple]) -> None:
-        """Insert one input's rows in one transaction."""
+        """Insert one input's rows (``exports.stage`` tuples) in one transaction."""
         self.db.execute("BEGIN")
         try:
             for i in range(0, len(rows), BATCH):
+                chunk = rows[i : i + BATCH]
+                first = self.next_id
                 self.db.executemany(
-                    "INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0)", rows[i : i + BATCH]
+                    "INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0)",
+                    [(first + n, *t[:11]) for n, t in enumerate(chunk)],
                 )
+                self.db.executemany(
+                    "INSERT INTO body VALUES (?,?,?)",
+                    [(first + n, t[11], t[12]) for n, t in enumerate(chunk)],
+                )
+                self.next_id = first + len(chunk)
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
@@ -276,7 +288,9 @@ class _Merge:
             content.counts[table] = n
         # Totals of the winners: every input's exact totals minus those of the rows that lost.
         losers: dict[str, _Totals] = {}
-        for table, data in db.execute("SELECT tbl, data FROM rows WHERE win=0"):
+        for table, data in db.execute(
+            "SELECT r.tbl, b.data FROM rows r JOIN body b ON b.id=r.id WHERE r.win=0"
+        ):
             if table not in losers:
                 spec = content.specs[table]
                 losers[table] = _Totals([(c.name, c.kind) for c in spec.columns if not c.derived])
@@ -305,7 +319,9 @@ class _Merge:
                 continue
             kind = content.period_type(spec.form_id)
             for (data,) in db.execute(
-                "SELECT data FROM rows WHERE win=1 AND tbl=? AND period IS NOT NULL", (table,)
+                "SELECT b.data FROM rows r JOIN body b ON b.id=r.id "
+                "WHERE r.win=1 AND r.tbl=? AND r.period IS NOT NULL",
+                (table,),
             ):
                 row = json.loads(data)
                 if row.get("_status") != "nil":
@@ -326,11 +342,13 @@ class _Merge:
         name_of = self.names.name
 
         def gen():
-            cur = self.staging.db.execute(
-                "SELECT src, unit, xml, data FROM rows WHERE win=1 AND tbl=? ORDER BY sort",
+            db = self.staging.db
+            cur = db.execute(
+                "SELECT r.src, r.unit, b.xml, r.id FROM rows r JOIN body b ON b.id=r.id "
+                "WHERE r.win=1 AND r.tbl=? ORDER BY r.sort",
                 (table,),
             )
-            for src, unit, xml, data in cur:
+            for src, unit, xml, rid in cur:
                 if src in good:
                     if unit_at is not None:
                         cell = unit_cells.get(unit)
@@ -339,6 +357,7 @@ class _Merge:
                         xml = xml.replace(UNIT_SLOT_MARK, cell)
                     yield xml
                 else:
+                    (data,) = db.execute("SELECT data FROM body WHERE id=?", (rid,)).fetchone()
                     yield norm.sheet_row(json.loads(data), name_of)
 
         return gen
@@ -414,7 +433,8 @@ def _resolve(staging: Staging, summary: MergeSummary, store) -> None:
         )
     # Superseded and conflicting versions of the same uuid (identical copies are not listed).
     pairs = db.execute(
-        """SELECT a.tbl, a.data, b.data, a.modified = b.modified FROM rows a JOIN rows b
+        """SELECT a.tbl, (SELECT data FROM body WHERE id=a.id), (SELECT data FROM body
+           WHERE id=b.id), a.modified = b.modified FROM rows a JOIN rows b
            ON b.uuid=a.uuid AND b.tbl=a.tbl AND b.win=0 AND b.kind=a.kind AND b.digest != a.digest
            WHERE a.win=1 AND a.kind=? GROUP BY a.rowid, b.digest ORDER BY a.uuid, b.digest""",
         (MAIN,),
@@ -442,8 +462,9 @@ def _resolve(staging: Staging, summary: MergeSummary, store) -> None:
     ).fetchall()
     for (ident,) in groups:
         versions = db.execute(
-            """SELECT rowid, tbl, modified, digest, data FROM rows WHERE win=1 AND kind=? AND ident=?
-               ORDER BY modified DESC, digest""",
+            """SELECT r.id, r.tbl, r.modified, r.digest, b.data FROM rows r JOIN body b
+               ON b.id=r.id WHERE r.win=1 AND r.kind=? AND r.ident=?
+               ORDER BY r.modified DESC, r.digest""",
             (MAIN, ident),
         ).fetchall()
         keep = versions[0]
