@@ -9,7 +9,9 @@ docs/bundle-format.md). ``engine="xlsxwriter"`` keeps the mature path available.
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from typing import BinaryIO
@@ -184,7 +186,35 @@ def splice(
                     setattr(zinfo, attr, compresslevel)
             with dst.open(zinfo, "w", force_zip64=True) as fh:
                 fh.write(head)
-                for chunk in rows_xml(factory(), ncols):
-                    fh.write(chunk.encode("utf-8"))
+                pump((c.encode("utf-8") for c in rows_xml(factory(), ncols)), fh.write)
                 fh.write(b"</sheetData>")
                 fh.write(tail)
+
+
+def pump(chunks: Iterable[bytes], write: Callable[[bytes], object]) -> None:
+    """``write`` every chunk, in a second thread: deflate and CRC release the GIL, so the
+    compression of one chunk overlaps with rendering the next. Errors on either side are
+    raised here; the writer thread is always joined."""
+    q: queue.Queue = queue.Queue(maxsize=4)
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        while (item := q.get()) is not None:
+            if not failed:
+                try:
+                    write(item)
+                except BaseException as exc:  # handed to the producing thread
+                    failed.append(exc)
+
+    worker = threading.Thread(target=drain, name="kexie-zip-writer", daemon=True)
+    worker.start()
+    try:
+        for chunk in chunks:
+            if failed:
+                break
+            q.put(chunk)
+    finally:
+        q.put(None)
+        worker.join()
+    if failed:
+        raise failed[0]
