@@ -110,19 +110,40 @@ class _Tables:
 
 def _workers(paths: list) -> int:
     """Worker processes for reading inputs. ``KEXIE_MERGE_WORKERS`` decides when set; otherwise
-    two workers for 8 or more inputs when about two cores are idle (reading is ~3/4 of the
-    work, so two readers and the staging process fit two cores). On the 2-core test machine
-    with other jobs running, workers were slower (10 inputs of 2,000 × 100: 0.48 s per input
-    against 0.40 s in process), hence the idle check."""
+    two workers for 8 or more inputs when about two cores are idle right now (reading is ~3/4
+    of the work, so two readers and the staging process fit two cores). Measured on the 2-core
+    machine, 10 inputs of 2,000 × 100: idle, 0.25 s per input with workers against 0.38 s in
+    process; with other jobs running, workers were no faster (0.40-0.48 s), hence the check."""
     wanted = os.environ.get("KEXIE_MERGE_WORKERS", "").strip()
     if wanted.isdigit():
         return int(wanted) if len(paths) > 1 else 0
     cpus = os.cpu_count() or 1
+    if len(paths) < 8 or cpus < 2:
+        return 0
+    return 2 if _idle_cores(cpus) >= 1.5 else 0
+
+
+def _idle_cores(cpus: int, sample: float = 0.1) -> float:
+    """Cores idle over a short sample (/proc/stat), else estimated from the load average (which
+    lags and counts this process's own recent work)."""
+
+    def times() -> tuple[int, int]:
+        with open("/proc/stat", "rb") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+        return fields[3] + (fields[4] if len(fields) > 4 else 0), sum(fields)
+
     try:
-        idle = cpus - os.getloadavg()[0]
+        idle0, total0 = times()
+        time.sleep(sample)
+        idle1, total1 = times()
+        if total1 > total0:
+            return cpus * (idle1 - idle0) / (total1 - total0)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return cpus - os.getloadavg()[0]
     except OSError:  # not available on this platform
-        idle = 0.0
-    return 2 if len(paths) >= 8 and cpus >= 2 and idle >= 1.5 else 0
+        return 0.0
 
 
 def _read_all(paths: list[str], task: TaskState):
