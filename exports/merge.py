@@ -35,64 +35,84 @@ from exports.reader import _Totals
 from exports.resolve import change
 from exports.safety import check_zip_bytes
 from exports.specs import Normaliser, display_value, form_specs, source_of, tombstone_spec
-from exports.stage import MAIN, REPEAT, TOMB, RowMaker, Staged, read_for_merge
+from exports.stage import (
+    MAIN,
+    REPEAT,
+    TOMB,
+    RowMaker,
+    Staged,
+    insert_rows,
+    open_staging,
+    read_for_merge,
+)
 from exports.xlsx_stream import UNIT_SLOT_MARK, Renderer
 from i18n import get_language, normalise_language, tr
 from i18n.errors import BundleError, Location, Problem, UsageError
 from kexie.tasks import NULL_TASK, TaskState
-
-BATCH = 5000
-# The bulky part of a row (canonical JSON, cell XML) lives apart from the keys, so that the
-# reconciling queries scan a small table; 64 KiB pages hold a row's body without overflow.
-_SCHEMA = """
-CREATE TABLE rows(id INTEGER PRIMARY KEY, tbl TEXT, kind INTEGER, uuid TEXT, parent TEXT,
-                  modified TEXT, digest BLOB, src TEXT, ident TEXT, sort TEXT, unit TEXT,
-                  period TEXT, win INTEGER DEFAULT 0);
-CREATE TABLE body(id INTEGER PRIMARY KEY, data TEXT, xml TEXT);
-"""
 
 
 class Staging:
     """The temporary SQLite file rows are staged in (removed on close)."""
 
     def __init__(self, folder: Path) -> None:
+        self.folder = folder
         fd, name = tempfile.mkstemp(dir=folder, prefix=".kexie-merge-", suffix=".sqlite")
         os.close(fd)
+        os.unlink(name)  # SQLite sets the page size on a new, empty file
         self.path = Path(name)
-        self.db = sqlite3.connect(name, isolation_level=None)
-        for pragma in ("page_size=65536", "journal_mode=OFF", "synchronous=OFF",
-                       "temp_store=FILE", "cache_size=-32000"):  # fmt: skip
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.executescript(_SCHEMA)
+        self.db = open_staging(name)
         self.next_id = 1
+        self.scratch: list[str] = []
 
     def insert(self, rows: list[tuple]) -> None:
         """Insert one input's rows (``exports.stage`` tuples) in one transaction."""
         self.db.execute("BEGIN")
         try:
-            for i in range(0, len(rows), BATCH):
-                chunk = rows[i : i + BATCH]
-                first = self.next_id
-                self.db.executemany(
-                    "INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0)",
-                    [(first + n, *t[:11]) for n, t in enumerate(chunk)],
-                )
-                self.db.executemany(
-                    "INSERT INTO body VALUES (?,?,?)",
-                    [(first + n, t[11], t[12]) for n, t in enumerate(chunk)],
-                )
-                self.next_id = first + len(chunk)
+            self.next_id = insert_rows(self.db, rows, self.next_id)
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 
+    def insert_file(self, path: str, count: int) -> None:
+        """Copy the rows a worker staged in ``path`` (ids shifted after ours), then remove it."""
+        offset = self.next_id - 1
+        try:
+            self.db.execute("ATTACH DATABASE ? AS inp", (path,))
+            try:
+                self.db.execute("BEGIN")
+                self.db.execute("INSERT INTO rows SELECT id + ?, tbl, kind, uuid, parent, modified,"
+                                " digest, src, ident, sort, unit, period, 0 FROM inp.rows", (offset,))  # fmt: skip
+                self.db.execute(
+                    "INSERT INTO body SELECT id + ?, data, xml FROM inp.body", (offset,)
+                )
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            finally:
+                self.db.execute("DETACH DATABASE inp")
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        self.next_id = offset + count + 1
+
+    def scratch_file(self) -> str:
+        """A name for a worker's staging file next to ours (removed by :meth:`close` at the
+        latest)."""
+        fd, name = tempfile.mkstemp(dir=self.folder, prefix=".kexie-merge-in-", suffix=".sqlite")
+        os.close(fd)
+        os.unlink(name)
+        self.scratch.append(name)
+        return name
+
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            with contextlib.suppress(OSError):
-                os.unlink(f"{self.path}{suffix}")
+        for path in [str(self.path), *self.scratch]:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{path}{suffix}")
 
 
 class _Tables:
@@ -146,8 +166,9 @@ def _idle_cores(cpus: int, sample: float = 0.1) -> float:
         return 0.0
 
 
-def _read_all(paths: list[str], task: TaskState):
-    """Yield the inputs read, in order, at most a few ahead (bounded memory)."""
+def _read_all(paths: list[str], task: TaskState, scratch):
+    """Yield the inputs read, in order, at most one per worker ahead (bounded memory). Workers
+    stage their rows in a file named by ``scratch()``; nothing bulky crosses the pipe."""
     workers = _workers(paths)
     done = 0
     if workers:
@@ -156,9 +177,9 @@ def _read_all(paths: list[str], task: TaskState):
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
                 pending: deque = deque()
                 todo = iter(paths)
-                for p in todo:
-                    pending.append(pool.submit(read_for_merge, p))
-                    if len(pending) > workers:
+                for p in todo:  # one input per worker in flight: bounded memory
+                    pending.append(pool.submit(read_for_merge, p, scratch()))
+                    if len(pending) >= workers:
                         break
                 try:
                     while pending:
@@ -166,7 +187,7 @@ def _read_all(paths: list[str], task: TaskState):
                         result = pending.popleft().result()
                         nxt = next(todo, None)
                         if nxt is not None:
-                            pending.append(pool.submit(read_for_merge, nxt))
+                            pending.append(pool.submit(read_for_merge, nxt, scratch()))
                         done += 1
                         yield result
                 finally:
@@ -177,6 +198,13 @@ def _read_all(paths: list[str], task: TaskState):
     for p in paths[done:]:
         task.check()
         yield read_for_merge(p)
+
+
+def _drop(staged: Staged) -> None:
+    """Remove the staging file of an input that is not taken."""
+    if staged.rows_file is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(staged.rows_file)
 
 
 class _Merge:
@@ -212,14 +240,17 @@ class _Merge:
         m = staged.manifest
         if m["sha256"] in self.seen_sha:
             summary.skipped_same.append(file)
-            return
+            return _drop(staged)
         if not self.allow_outside:
             for unit in [m["unit"], *m["contains"]]:
                 if not self.names.within(unit, self.own):
                     summary.refused.append(outside_problem(file, unit, self.own))
-                    return
+                    return _drop(staged)
         src = m["sha256"]
-        self.staging.insert(staged.rows)
+        if staged.rows_file is not None:
+            self.staging.insert_file(staged.rows_file, staged.count)
+        else:
+            self.staging.insert(staged.rows)
         self.seen_sha.add(src)
         for unit in m["contains"]:
             first = self.units_from.get(unit)
@@ -413,7 +444,8 @@ def merge_bundles(
     summary = run.summary
     try:
         total = max(len(paths), 1)
-        for i, staged in enumerate(_read_all([str(p) for p in paths], task)):
+        staged_inputs = _read_all([str(p) for p in paths], task, run.staging.scratch_file)
+        for i, staged in enumerate(staged_inputs):
             run.take(staged)
             task.report(0.6 * (i + 1) / total, tr("bundle.progress.merging", lang))
         local_forms = run.take_local() if include_local else []

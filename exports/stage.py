@@ -8,7 +8,10 @@ writer can copy it when the merged sheet has the same layout (the usual case).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +23,39 @@ from exports.xlsx_stream import UNIT_SLOT, Renderer
 from i18n.errors import BundleError, Problem
 
 MAIN, REPEAT, TOMB = 0, 1, 2
+BATCH = 2000
+# The bulky part of a row (canonical JSON, cell XML) lives apart from the keys, so that the
+# reconciling queries scan a small table; 64 KiB pages hold a row's body without overflow.
+SCHEMA = """
+CREATE TABLE rows(id INTEGER PRIMARY KEY, tbl TEXT, kind INTEGER, uuid TEXT, parent TEXT,
+                  modified TEXT, digest BLOB, src TEXT, ident TEXT, sort TEXT, unit TEXT,
+                  period TEXT, win INTEGER DEFAULT 0);
+CREATE TABLE body(id INTEGER PRIMARY KEY, data TEXT, xml TEXT);
+"""
+PRAGMAS = ("page_size=65536", "journal_mode=OFF", "synchronous=OFF", "temp_store=FILE",
+           "cache_size=-8000")  # fmt: skip
+
+
+def open_staging(path: str) -> sqlite3.Connection:
+    """A new staging database at ``path`` (scratch: no journal, no sync)."""
+    db = sqlite3.connect(path, isolation_level=None)
+    for pragma in PRAGMAS:
+        db.execute(f"PRAGMA {pragma}")
+    db.executescript(SCHEMA)
+    return db
+
+
+def insert_rows(db: sqlite3.Connection, rows: list[tuple], first: int) -> int:
+    """Insert staging tuples with ids from ``first`` (inside the caller's transaction);
+    returns the next free id."""
+    for i in range(0, len(rows), BATCH):
+        chunk = rows[i : i + BATCH]
+        db.executemany("INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0)",
+                       [(first + n, *t[:11]) for n, t in enumerate(chunk)])  # fmt: skip
+        db.executemany("INSERT INTO body VALUES (?,?,?)",
+                       [(first + n, t[11], t[12]) for n, t in enumerate(chunk)])  # fmt: skip
+        first += len(chunk)
+    return first
 
 
 @dataclass
@@ -34,6 +70,8 @@ class Staged:
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
     layouts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     rows: list[tuple] = field(default_factory=list)
+    rows_file: str | None = None  # or the rows in a staging file (read in a worker)
+    count: int = 0  # rows in ``rows_file``
 
 
 def sort_key(row: dict, kind: int) -> str:
@@ -92,8 +130,28 @@ class RowMaker:
 _PLAIN = frozenset({str, int, float, type(None)})
 
 
-def read_for_merge(path: str) -> Staged:
-    """Verify the bundle at ``path`` and stage its rows (nothing raised for a bad file)."""
+def read_for_merge(path: str, rows_file: str | None = None) -> Staged:
+    """Verify the bundle at ``path`` and stage its rows (nothing raised for a bad file): in
+    ``Staged.rows``, or with ``rows_file`` (a worker process) written into a new staging
+    database there, in batches, so neither this process nor the caller holds them all."""
+    if rows_file is None:
+        return _read(path, None)
+    db = open_staging(rows_file)
+    try:
+        db.execute("BEGIN")
+        out = _read(path, db)
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    if out.problems or out.error is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(rows_file)
+    else:
+        out.rows_file = rows_file
+    return out
+
+
+def _read(path: str, db: sqlite3.Connection | None) -> Staged:
     out = Staged(path)
     try:
         reader = BundleReader(Path(path))
@@ -117,8 +175,14 @@ def read_for_merge(path: str) -> Staged:
 
     def consume(table: str, row: dict, text: str, digest: bytes, _r: int, cells: list) -> None:
         rows.append(makers[table](row, text, digest, cells))
+        if db is not None and len(rows) >= BATCH:
+            out.count = insert_rows(db, rows, out.count + 1) - 1
+            rows.clear()
 
     reader.scan(consume)
+    if db is not None and rows:
+        out.count = insert_rows(db, rows, out.count + 1) - 1
+        rows.clear()
     if not reader.valid:
         out.problems = [p for p in reader.findings if p.severity == "error"]
         out.rows = []

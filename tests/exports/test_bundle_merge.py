@@ -185,6 +185,22 @@ def test_worker_processes_give_the_same_bundle(tmp_path, towns, monkeypatch):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kexie")] == []
 
 
+def test_workers_stage_in_files_and_leave_none_behind(tmp_path, towns, monkeypatch):
+    """Workers stage rows in their own files: a repeated input, a broken one and a cancelled
+    merge leave no staging file behind."""
+    county = FakeStore(COUNTY1)
+    one = merge_bundles(county, towns, tmp_path / "one.xlsx")
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(towns[0].read_bytes()[:5000])
+    monkeypatch.setenv("KEXIE_MERGE_WORKERS", "2")
+    two = merge_bundles(county, [*towns, towns[0], broken], tmp_path / "two.xlsx")
+    assert two.sha256 == one.sha256 and two.skipped_same == [str(towns[0])]
+    assert [p.code for p in two.refused] == ["bundle.file.truncated"]
+    with pytest.raises(Cancelled):
+        merge_bundles(county, towns, tmp_path / "three.xlsx", task=_CancelAfter(2))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kexie")] == []
+
+
 class _CancelAfter(TaskState):
     def __init__(self, reports: int) -> None:
         super().__init__()
