@@ -7,8 +7,9 @@ Two ways to measure:
   in-process steps such as export against its floors.
 - :func:`run_isolated` runs one step in a fresh ``python -m bench.harness`` subprocess and reports
   the time the step itself took (measured inside the child, so interpreter start-up is not
-  counted) and the child's peak resident memory (``ru_maxrss`` from ``os.wait4``, or psutil
-  polling where ``wait4`` is missing). Used for the merges, where memory is a target.
+  counted) and its peak memory: the larger of its ``ru_maxrss`` (``os.wait4``) and the summed
+  RSS of it and any worker processes it starts (psutil, sampled). Used for the merges, where
+  memory is a target.
 
 A step run in a subprocess is named ``"module:function"``; the function takes JSON keyword
 arguments and returns a JSON-ready dict, optionally with ``"seconds"`` when it timed only part of
@@ -193,35 +194,51 @@ def run_isolated(step: str, kwargs: dict, *, timeout: float = 7200.0) -> Isolate
 
 
 def _wait_with_peak(proc: subprocess.Popen, timeout: float) -> tuple[int, float]:
-    """Wait for ``proc``; return (exit status, peak RSS in MB)."""
+    """Wait for ``proc``; return (exit status, peak memory in MB).
+
+    Peak memory is the larger of the child's ``ru_maxrss`` (``os.wait4``: exact, but for a
+    process that starts workers it is the largest single process, not their sum) and the peak
+    of the summed RSS of the child and all its descendants, sampled every 50 ms with psutil.
+    """
+    import psutil
+
     deadline = time.monotonic() + timeout
-    if hasattr(os, "wait4"):
-        # ru_maxrss of exactly this child (KB on Linux), not the running max over all children
-        # that RUSAGE_CHILDREN would give.
-        while True:
+    try:
+        root = psutil.Process(proc.pid)
+    except psutil.Error:
+        root = None
+    tree_peak = 0
+    while True:
+        if hasattr(os, "wait4"):
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid == proc.pid:
                 proc.returncode = os.waitstatus_to_exitcode(status)
-                return proc.returncode, usage.ru_maxrss / 1024.0
-            if time.monotonic() > deadline:
-                proc.kill()
-                proc.wait()
-                return -9, 0.0
-            time.sleep(0.02)
-    import psutil  # fallback (Windows): poll the resident set
-
-    ps = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            peak = max(peak, ps.memory_info().rss)
-        except psutil.Error:
-            break
+                return proc.returncode, max(usage.ru_maxrss / 1024.0, tree_peak / 2**20)
+        elif proc.poll() is not None:
+            return proc.returncode, tree_peak / 2**20
+        if root is not None:
+            tree_peak = max(tree_peak, _tree_rss(root))
         if time.monotonic() > deadline:
             proc.kill()
-            break
+            proc.wait()
+            return -9, 0.0
         time.sleep(0.05)
-    return proc.wait(), peak / 2**20
+
+
+def _tree_rss(root) -> int:
+    import psutil
+
+    total = 0
+    try:
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
 
 
 def isolated_repeats(step: str, kwargs: dict, repeats: int) -> Stats:
@@ -283,13 +300,18 @@ def profile_call(func: Callable[[], object], top: int = 12) -> tuple[float, list
     return total, picked
 
 
-def profile_step(step: str, kwargs: dict, top: int = 12) -> tuple[float, list[dict]]:
-    """Profile a subprocess step in a fresh interpreter (same process boundaries as measured)."""
-    res = run_isolated("bench.harness:_profiled", {"step": step, "kwargs": kwargs, "top": top})
+def profile_step(
+    step: str, kwargs: dict, top: int = 12, env: dict[str, str] | None = None
+) -> tuple[float, list[dict]]:
+    """Profile a subprocess step in a fresh interpreter; ``env`` is set in it first."""
+    res = run_isolated(
+        "bench.harness:_profiled", {"step": step, "kwargs": kwargs, "top": top, "env": env or {}}
+    )
     return res.seconds, res.result.get("lines", [])
 
 
-def _profiled(step: str, kwargs: dict, top: int = 12) -> dict:
+def _profiled(step: str, kwargs: dict, top: int = 12, env: dict | None = None) -> dict:
+    os.environ.update(env or {})
     func = _resolve(step)
     total, lines = profile_call(lambda: func(**kwargs), top)
     return {"seconds": total, "lines": [asdict(x) for x in lines]}

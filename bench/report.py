@@ -42,8 +42,9 @@ the dict is described in `bench/runner.py`); while one does not exist its row sa
 - Tools compared with each other run in the same run on the same files, alternating which goes
   first in every round. Median, min and max are over the rounds (`runs`).
 - The merges (ours and pandas) each run in a fresh `python -m bench.harness` process; the time is
-  measured inside it around the merge call only, and peak memory is that process's `ru_maxrss`
-  (`os.wait4`), interpreter and imports included.
+  measured inside it around the merge call only. Peak memory is the larger of that process's
+  `ru_maxrss` (`os.wait4`) and the peak summed RSS of it and its worker processes (psutil,
+  sampled every 50 ms), interpreter and imports included.
 - Data is made as a user makes it, with `kexie demo` and `kexie export`, in `bench/.data/`
   (git-ignored; remade when forms/, localdb/ or exports/ change). Counties: the 183 county-level
   units of Sichuan (510000), merged at province level.
@@ -145,7 +146,9 @@ def section(result: Result) -> str:
         "",
         f"{result.started}, {result.elapsed / 60:.1f} min, commit `{m.get('commit', '?')}`. "
         f"Machine: {m.get('cpus', '?')} CPUs ({m.get('cpu', '?')}), {m.get('memory', '?')}, "
-        f"Python {m.get('python', '?')}, {m.get('os', '?')}. {m.get('libraries', '')}.",
+        f"Python {m.get('python', '?')}, {m.get('os', '?')}. {m.get('libraries', '')}. "
+        f"Load average (1/5/15 min) before: {m.get('load_before', '?')}, after: "
+        f"{m.get('load', '?')} — other jobs on the machine slow every tool, not always alike.",
         "",
         markdown_table(result.rows, "en"),
         "",

@@ -114,6 +114,7 @@ def run(
 
     data.REUSE = reuse_data
     started = datetime.now(UTC)
+    load_before = machine().get("load", "?")
     t0 = time.perf_counter()
     wanted = [s for s in SCENARIOS if not only or s in only]
     rows: list[Row] = []
@@ -142,6 +143,7 @@ def run(
     result.started = started.strftime("%Y-%m-%d %H:%M UTC")
     result.elapsed = time.perf_counter() - t0
     result.machine = machine()
+    result.machine["load_before"] = load_before
     return result
 
 
@@ -358,8 +360,13 @@ def _profile_group(group: str, quick: bool) -> Profile | None:
                 "paths": [str(p) for p in paths],
                 "out": str(Path(tmp) / "merged.xlsx"),
             }
-            secs, lines = profile_step("bench.province:merge_ours", kwargs)
-        return Profile(f"{group}: merge_bundles of {len(paths)} bundles", secs, lines)
+            # in one process, so that cProfile sees the reading done by workers otherwise
+            secs, lines = profile_step(
+                "bench.province:merge_ours", kwargs, env={"KEXIE_MERGE_WORKERS": "0"}
+            )
+        return Profile(
+            f"{group}: merge_bundles of {len(paths)} bundles, no worker processes", secs, lines
+        )
     if group in ("export", "inspect"):
         folder = data.records_folder(500 if quick else 2000)
         bundle = str(folder.parent / "bundle.xlsx")
@@ -403,6 +410,8 @@ def machine() -> dict[str, str]:
             continue
     info["libraries"] = ", ".join(versions)
     info["commit"] = _git_commit()
+    if hasattr(os, "getloadavg"):
+        info["load"] = "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
     return info
 
 
