@@ -111,3 +111,19 @@ def test_results_section_lists_every_target_and_replaces_only_its_own_run(tmp_pa
     assert "**NOT AVAILABLE** — bench.app_start" in text
     assert text.index("full run") < text.index("quick run")
     assert "1.20 s" in text
+
+
+def test_real_data_and_both_merges_at_toy_size(tmp_path: Path, monkeypatch):
+    """kexie demo + export for two counties, then ours and pandas side by side on them."""
+    from bench import data, province
+
+    monkeypatch.setattr(data, "DATA", tmp_path / "data")
+    bundles = data.typical_bundles(2, records=3, progress=lambda _t: None)
+    assert [b.name for b in bundles] == ["510104000000.xlsx", "510105000000.xlsx"]
+    res = province._side_by_side(bundles, 1, tmp_path)
+    assert set(res) == {"ours", "pandas"}
+    for stats in res.values():
+        assert len(stats.samples) == 1 and stats.samples[0] > 0
+        assert 20 < stats.peak_mb < 1000
+    merged = bl.largest_sheet(tmp_path / "ours.xlsx")
+    assert merged[2], "our merged bundle has rows"
