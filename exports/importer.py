@@ -173,7 +173,6 @@ def plan_import(store, m: dict, rows: dict, register: list, summary: ImportSumma
         key = list(getattr(form, "report_key", []) or [])
         for row, digest in incoming:
             uuid = row["_uuid"]
-            full = {n: row.get(n) for n in carried_names} | {"_deleted": 0}
             old = existing.get(uuid)
             if old is None:
                 ident = report_identity(form_id, row, key)
@@ -211,7 +210,7 @@ def plan_import(store, m: dict, rows: dict, register: list, summary: ImportSumma
             if verdict == SAME and not old.get("_deleted"):
                 summary.unchanged += 1
             elif verdict == NEWER or (verdict == SAME and old.get("_deleted")):
-                main.append(full)
+                main.append({n: row.get(n) for n in carried_names} | {"_deleted": 0})
                 written.add(uuid)
                 summary.superseded.append(change(form_id, old_carried, row))
             elif verdict == OLDER:

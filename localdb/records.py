@@ -604,10 +604,11 @@ class RecordsMixin:
             f"{verb} INTO {quote(table)} ({', '.join(map(quote, cols))}) "
             f"VALUES ({', '.join('?' * len(cols))})"
         )
-        self.db.conn.executemany(
-            sql,
-            ([row.get(c, d) for c, d in zip(cols, missing, strict=True)] for row in rows),
-        )
+        if any(d is not None for d in missing):
+            args = ([row.get(c, d) for c, d in zip(cols, missing, strict=True)] for row in rows)
+        else:
+            args = (list(map(row.get, cols)) for row in rows)
+        self.db.conn.executemany(sql, args)
 
     def _defaults(self, table: str) -> dict[str, object]:
         out = {}
