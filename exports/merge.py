@@ -130,7 +130,7 @@ class _Tables:
 
 def _workers(paths: list) -> int:
     """Worker processes for reading inputs. ``KEXIE_MERGE_WORKERS`` decides when set; otherwise
-    two workers for 8 or more inputs when about two cores are idle right now (reading is ~3/4
+    two workers for 8 or more inputs of 8 MB or more when about two cores are idle right now (reading is ~3/4
     of the work, so two readers and the staging process fit two cores). Measured on the 2-core
     machine, 10 inputs of 2,000 × 100: idle, 0.25 s per input with workers against 0.38 s in
     process; with other jobs running, workers were no faster (0.40-0.48 s), hence the check."""
@@ -138,9 +138,22 @@ def _workers(paths: list) -> int:
     if wanted.isdigit():
         return int(wanted) if len(paths) > 1 else 0
     cpus = os.cpu_count() or 1
-    if len(paths) < 8 or cpus < 2:
+    if len(paths) < 8 or cpus < 2 or _total_size(paths) < WORKERS_MIN_BYTES:
         return 0
     return 2 if _idle_cores(cpus) >= 1.5 else 0
+
+
+# Starting two worker processes costs ~0.4 s; reading saves ~0.1 s per MB of input with them.
+# Small inputs (a typical province: tens of records per county) are read faster in process.
+WORKERS_MIN_BYTES = 8 << 20
+
+
+def _total_size(paths: list) -> int:
+    total = 0
+    for p in paths:
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(p)
+    return total
 
 
 def _idle_cores(cpus: int, sample: float = 0.1) -> float:
