@@ -22,24 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from forms.model import METADATA_TYPES
 from i18n import tr
 
 NUMERIC = {"integer", "decimal", "range"}
-HIDDEN_TYPES = {
-    "calculate",
-    "hidden",
-    "start",
-    "end",
-    "today",
-    "deviceid",
-    "username",
-    "phonenumber",
-    "email",
-    "subscriberid",
-    "simserial",
-    "audit",
-    "start-geopoint",
-}
+# questions the interviewer never types into: worked out, or filled in by the app
+HIDDEN_TYPES = METADATA_TYPES | {"calculate", "hidden"}
 RADIO_MAX = 8
 
 
