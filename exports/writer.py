@@ -214,7 +214,7 @@ def _build(
         ws.set_paper(9)
         ws.set_landscape()
         ws.repeat_rows(0)
-        ws.fit_to_pages(1, 0)
+        _fit_print_width(ws, sum(1 for col in cols if not col.hidden))
         ws.set_header(f'&C&"Bold"{t.spec.title.replace("&", "&&")}')
         ws.set_footer("&C&P / &N")
         if t.spec.table == TOMBSTONE_TABLE:
@@ -300,3 +300,15 @@ def _write_grid(wb, ws, g: SheetGrid, head, bold, title_fmt) -> None:
         chart.set_title({"name": g.chart["title"]})
         chart.set_size({"width": 720, "height": 360})
         ws.insert_chart(3 + len(g.rows) + 2, 1, chart)
+
+
+PRINT_FIT_MAX_COLUMNS = 16
+
+
+def _fit_print_width(ws, visible_columns: int) -> None:
+    """Narrow tables print one page wide; wider ones would shrink to an unreadable size, so they
+    run over several pages with the identifying columns (unit, name, period) repeated."""
+    if visible_columns <= PRINT_FIT_MAX_COLUMNS:
+        ws.fit_to_pages(1, 0)
+    else:
+        ws.repeat_columns(0, 2)
