@@ -19,25 +19,10 @@ import uuid as uuidlib
 from pathlib import Path
 from typing import Any
 
+from bench.target import target_row
+
 COUNTY = "110108000000"
 HEARTBEAT_MS = 5
-
-
-def _row(scenario: str, times: list[float], target_s: float, target: str, note: str = "") -> dict:
-    median = statistics.median(times)
-    return {
-        "scenario": scenario,
-        "median": median,
-        "min": min(times),
-        "max": max(times),
-        "runs": len(times),
-        "target": target,
-        "target_s": target_s,
-        "met": median < target_s,
-        "ratio": median / target_s,
-        "ratio_text": f"{median / target_s:.2f}× target",
-        "note": note,
-    }
 
 
 def _prepare(folder: Path, demo: bool = True) -> None:
@@ -286,7 +271,7 @@ def run(quick: bool = False) -> dict:
         folder = Path(tmp) / "data"
         _prepare(folder)
         times = start_times(folder, 3 if quick else 7)
-        results.append(_row("desktop: kexie → usable window", times, 2.0, "< 2 s"))
+        results.append(target_row("desktop: kexie → usable window", times, 2.0, "< 2 s"))
         work = Path(tmp) / "out"
         work.mkdir()
         extra = 2_000 if quick else 20_000
@@ -294,7 +279,7 @@ def run(quick: bool = False) -> dict:
         for kind, what in (("export", f"county export with {extra:,} extra survey records"),
                            ("merge", "merge of township bundles + local data")):  # fmt: skip
             took = statistics.median(gaps[f"{kind}_s"])
-            results.append(_row(f"desktop: max UI stall during {kind}", gaps[kind], 0.1,
+            results.append(target_row(f"desktop: max UI stall during {kind}", gaps[kind], 0.1,
                                 "< 100 ms", note=f"{what}; job {took:.1f} s; heartbeat "
                                 f"{HEARTBEAT_MS} ms"))  # fmt: skip
         count = 20_000 if quick else 100_000
@@ -302,12 +287,16 @@ def run(quick: bool = False) -> dict:
         _prepare(records_folder, demo=False)
         scroll = records_scroll(records_folder, count)
         note = f"{scroll['rows']:,} records"
-        results.append(_row("desktop: records table opens", [scroll["load"]], 0.5, "< 0.5 s", note))
         results.append(
-            _row("desktop: records table scroll to end", [scroll["to_end"]], 0.1, "< 100 ms", note)
+            target_row("desktop: records table opens", [scroll["load"]], 0.5, "< 0.5 s", note)
         )
         results.append(
-            _row(
+            target_row(
+                "desktop: records table scroll to end", [scroll["to_end"]], 0.1, "< 100 ms", note
+            )
+        )
+        results.append(
+            target_row(
                 "desktop: records table slowest page jump",
                 [scroll["worst_step"]],
                 0.05,

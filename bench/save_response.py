@@ -12,27 +12,11 @@ Scenarios:
 from __future__ import annotations
 
 import random
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-
-def _row(scenario: str, times: list[float], target_s: float, target: str, note: str = "") -> dict:
-    median = statistics.median(times)
-    return {
-        "scenario": scenario,
-        "median": median,
-        "min": min(times),
-        "max": max(times),
-        "runs": len(times),
-        "target": target,
-        "target_s": target_s,
-        "met": median < target_s,
-        "ratio": median / target_s,
-        "ratio_text": f"{median / target_s:.2f}× target",
-        "note": note,
-    }
+from bench.target import target_row
 
 
 def run(quick: bool) -> dict:
@@ -68,7 +52,7 @@ def run(quick: bool) -> dict:
                 uuids.append(store.save("kexie_survey", a, explanations=e))
                 new_times.append(time.perf_counter() - t)
             results.append(
-                _row(
+                target_row(
                     "save: new survey record",
                     new_times,
                     0.005,
@@ -83,7 +67,7 @@ def run(quick: bool) -> dict:
                 store.save("kexie_survey", changed, uuid=uuid, explanations=e)
                 edit_times.append(time.perf_counter() - t)
             results.append(
-                _row(
+                target_row(
                     "save: autosave one change",
                     edit_times,
                     0.005,
@@ -93,7 +77,7 @@ def run(quick: bool) -> dict:
             )
             if not quick:
                 results.append(
-                    _row(
+                    target_row(
                         "demo: 2,000 survey records",
                         [demo_s],
                         5.0,
@@ -109,7 +93,7 @@ def run(quick: bool) -> dict:
         t = time.perf_counter()
         load(blob)
         load_times.append(time.perf_counter() - t)
-    results.append(_row("divisions: load tree", load_times, 0.3, "< 0.3 s", "44,698 units"))
+    results.append(target_row("divisions: load tree", load_times, 0.3, "< 0.3 s", "44,698 units"))
     return {"results": results}
 
 
