@@ -114,7 +114,7 @@ def run(
 
     data.REUSE = reuse_data
     started = datetime.now(UTC)
-    load_before = machine().get("load", "?")
+    before = machine()
     t0 = time.perf_counter()
     wanted = [s for s in SCENARIOS if not only or s in only]
     rows: list[Row] = []
@@ -143,7 +143,10 @@ def run(
     result.started = started.strftime("%Y-%m-%d %H:%M UTC")
     result.elapsed = time.perf_counter() - t0
     result.machine = machine()
-    result.machine["load_before"] = load_before
+    result.machine["load_before"] = before.get("load", "?")
+    if before.get("commit") != result.machine.get("commit"):
+        # others committed while it ran: say which code the figures span
+        result.machine["commit"] = f"{before.get('commit')} … {result.machine.get('commit')}"
     return result
 
 
