@@ -255,22 +255,26 @@ class ReportPage(QWidget):
     def _values(self) -> dict[str, Any]:
         return dict(self.engine.evaluation().values)
 
+    def _save(self, *, status: str) -> None:
+        """Write the grid's values with ``status``; the new record's uuid is kept."""
+        self.uuid = self.store.save(
+            self.form.form_id,
+            self._values(),
+            uuid=self.uuid,
+            unit=self.store.unit_code,
+            period=self.period,
+            status=status,
+            author=self.store.clerk,
+            reason=self.reason,
+            explanations=self._current_explanations(),
+        )
+
     def save_draft(self) -> None:
         """Save what is typed so far (nothing to do when locked or untouched)."""
         if self.locked or not self._dirty:
             return
         try:
-            self.uuid = self.store.save(
-                self.form.form_id,
-                self._values(),
-                uuid=self.uuid,
-                unit=self.store.unit_code,
-                period=self.period,
-                status="draft",
-                author=self.store.clerk,
-                reason=self.reason,
-                explanations=self._current_explanations(),
-            )
+            self._save(status="draft")
             self.status = "draft"
             self._dirty = False
         except KexieError as exc:
@@ -424,17 +428,7 @@ class ReportPage(QWidget):
             )
             return False
         try:
-            self.uuid = self.store.save(
-                self.form.form_id,
-                self._values(),
-                uuid=self.uuid,
-                unit=self.store.unit_code,
-                period=self.period,
-                status="finalised",
-                author=self.store.clerk,
-                reason=self.reason,
-                explanations=self._current_explanations(),
-            )
+            self._save(status="finalised")
         except KexieError as exc:
             show_error(self, exc)
             return False
