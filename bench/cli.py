@@ -5,19 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bench.scenarios import SCENARIOS as SCENARIO_NAMES
 from i18n import tr
-
-# Mirrors bench.runner.SCENARIOS; kept here so ``kexie --help`` does not import the runner.
-SCENARIO_NAMES = (
-    "merge-typical",
-    "merge-stress",
-    "export",
-    "inspect",
-    "save",
-    "forms",
-    "bundles",
-    "app",
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -45,17 +45,8 @@ from bench.harness import (
     profile_step,
     run_isolated,
 )
+from bench.scenarios import SCENARIOS
 
-SCENARIOS = (
-    "merge-typical",
-    "merge-stress",
-    "export",
-    "inspect",
-    "save",
-    "forms",
-    "bundles",
-    "app",
-)
 EXTERNAL = {
     "save": "bench.save_response",
     "forms": "bench.forms_engine",
