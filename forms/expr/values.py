@@ -175,10 +175,14 @@ def to_date(value: object) -> date | datetime | None:
         if value != value or value in (math.inf, -math.inf):
             return None
         whole = math.floor(value)
-        base = EPOCH + timedelta(days=int(whole))
-        if whole == value:
-            return base
-        return datetime.combine(base, time()) + timedelta(days=value - whole)
+        try:
+            base = EPOCH + timedelta(days=int(whole))
+            if whole == value:
+                return base
+            return datetime.combine(base, time()) + timedelta(days=value - whole)
+        except (OverflowError, ValueError):
+            # Beyond the years 1..9999 there is no date; ODK gives an empty value, never an error.
+            return None
     if isinstance(value, str):
         if _NUMBER.match(value):
             return to_date(float(value))

@@ -405,3 +405,10 @@ def test_evaluation_never_raises_for_valid_expressions(text, value):
     from forms.expr import MapContext
 
     compiled(MapContext({"a": value, "r": [value, "2"]}, current="a"))
+
+
+def test_day_numbers_beyond_the_calendar_are_no_date_not_an_error():
+    # Found by the property test above on some seeds: date() of a huge day number overflowed.
+    assert ev("date(99999999999999999999)") == ""
+    assert ev("date(-99999999999999999999)") == ""
+    assert ev("format-date(99999999999999999999, '%Y')") == ""
