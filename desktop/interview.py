@@ -32,6 +32,7 @@ from desktop.lang import notifier
 from desktop.widgets import Editor, is_shown
 from i18n import tr
 from i18n.errors import KexieError, ValidationError
+from kexie import lifecycle
 
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
@@ -306,7 +307,7 @@ class InterviewPage(QWidget):
         }
 
     def _save_draft(self, status: str = "draft") -> bool:
-        if self.status in ("finalised", "exported") and self.reason is None:
+        if lifecycle.edit_needs_reason(self.status) and self.reason is None:
             return False
         try:
             self.uuid = self.store.save(
