@@ -57,6 +57,9 @@ EXPORTABLE: Final[tuple[str, ...]] = (FINALISED, EXPORTED, RETURNED, NIL)
 SENT_BY_EXPORT: Final = frozenset({FINALISED, NIL})
 """Exported records that become "sent" afterwards (:func:`after_export` says what they become)."""
 
+RETURNABLE: Final = frozenset({FINALISED, EXPORTED, NIL, RETURNED})
+"""What an upper level may send back for correction (退回; see ``exports.returns``)."""
+
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     DRAFT: frozenset({DRAFT, FINALISED}),
     FINALISED: frozenset({FINALISED, DRAFT, EXPORTED, RETURNED}),
@@ -110,6 +113,7 @@ __all__ = [
     "OPEN",
     "READ_ONLY",
     "REPORTED",
+    "RETURNABLE",
     "RETURNED",
     "SAVE_STATUSES",
     "SENT_BY_EXPORT",

@@ -13,13 +13,22 @@ PRODUCT = ("forms", "localdb", "exports", "desktop", "kexie", "i18n")
 
 def test_the_sets_are_consistent():
     assert set(L.STATUSES) == set(L.TRANSITIONS)
-    for name in ("SAVE_STATUSES", "OPEN", "LOCKED", "READ_ONLY", "REPORTED", "SENT_BY_EXPORT"):
+    for name in (
+        "SAVE_STATUSES",
+        "OPEN",
+        "LOCKED",
+        "READ_ONLY",
+        "REPORTED",
+        "SENT_BY_EXPORT",
+        "RETURNABLE",
+    ):
         assert getattr(L, name) <= set(L.STATUSES), name
     assert L.DRAFT not in L.EXPORTABLE  # drafts stay home
     assert set(L.EXPORTABLE) >= L.SENT_BY_EXPORT
     assert set(L.EXPORTABLE) >= L.REPORTED
     assert L.RETURNED not in L.REPORTED  # missing until it comes back
     assert L.OPEN.isdisjoint(L.LOCKED)
+    assert L.DRAFT not in L.RETURNABLE  # only what was sent can come back
     assert L.LOCKED <= L.READ_ONLY
     assert all(L.after_export(s) in L.STATUSES for s in L.SENT_BY_EXPORT)
     assert {L.carried(s) for s in L.EXPORTABLE} <= set(L.EXPORTABLE) - {L.EXPORTED}
