@@ -112,3 +112,53 @@ def test_the_store_refuses_a_write_from_the_ui_thread(window, write):
             store.save(FORM, {"vol_registered": 1}, period=PERIOD)
     # reads on the UI thread still work, on their own read-only connection
     assert store.get_setting("unit") == store.unit_code
+
+
+def _busy_cancelled_job(window):
+    """A job on the worker that opens a transaction, writes, waits, and is cancelled (rolled
+    back) — like an import cancelled half-way. Returns (op, release)."""
+    from desktop import ops
+
+    inside, go = threading.Event(), threading.Event()
+
+    def job(task):
+        with window.store.db.atomic():
+            window.store.db.execute(
+                "INSERT INTO _settings (key, value) VALUES ('probe', '1') "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+            )
+            inside.set()
+            assert go.wait(30)
+            raise Cancelled()
+
+    op = ops.run_op(window, job, failure=lambda exc: None)
+    assert inside.wait(30)
+    return op, go
+
+
+def test_every_ui_write_waits_for_a_cancelled_job_and_is_kept(qtbot, window, answers):
+    from localdb.demo import run_demo
+
+    window.db.write(lambda s: run_demo(s, records=3, seed=1))
+    survey = "kexie_survey"
+    victim = window.store.records(survey)[0]["_uuid"]
+    records = window.records_page()
+    records.select_form(survey)
+
+    op, go = _busy_cancelled_job(window)
+    # an interview answered, a record deleted, the language remembered — all while busy
+    page = window.open_entry(survey)
+    page.set_raw("site_name", "海淀区医院")
+    assert window.db.pending >= 1  # queued, not written into the job's transaction
+    from desktop.records import DeleteCommand
+
+    records.undo_stack.push(DeleteCommand(records, survey, victim, "录错了"))
+    window.set_language("zh_CN")
+    with qtbot.waitSignal(op.done, timeout=30_000):
+        go.set()
+    assert window.db.wait_idle()
+    assert window.store.get_setting("probe") is None  # the job itself was rolled back
+    assert window.store.get(survey, page.uuid)["site_name"] == "海淀区医院"
+    assert window.store.get(survey, victim)["_deleted"] == 1
+    assert window.store.get_setting("language") == "zh_CN"
+    assert window.db.pending == 0
