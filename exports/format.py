@@ -25,6 +25,7 @@ SYSTEM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_modified", TEXT),
     ("_author", TEXT),
     ("_explanations", TEXT),
+    ("_returns", TEXT),
 )
 REPEAT_SYSTEM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_uuid", TEXT),

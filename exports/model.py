@@ -22,6 +22,7 @@ class Column:
     # Display columns: choice name -> label (selects) or question name -> label (explanations)
     choices: dict[str, str] | None = None
     explains: bool = False  # the display column of ``_explanations``
+    history: bool = False  # the display column of ``_returns`` (returns for correction)
     separator: str = "、"  # between the labels of a select_multiple answer
 
     @property

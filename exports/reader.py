@@ -31,6 +31,7 @@ from exports.format import (
     TEXT,
     TOMBSTONE_TABLE,
 )
+from exports.ownership import RowRules
 from exports.safety import GateResult, check_zip
 from exports.xlsx_stream import col_letter
 from forms import periods as P
@@ -223,6 +224,7 @@ class BundleReader:
         tables = sorted(
             m["tables"].items(), key=lambda kv: (kv[1].get("repeat") is not None, kv[0])
         )
+        rules = RowRules(m, self.add)  # whose rows, uuids, clocks, periods (exports.ownership)
         for n, (table, spec) in enumerate(tables):
             task.check()
             sheet = spec["sheet"]
@@ -255,6 +257,7 @@ class BundleReader:
                 if not row:
                     continue
                 count += 1
+                rules.row(table, form_id, is_repeat, row, sheet, r)
                 uuid = row.get("_uuid")
                 if not uuid:
                     self.add("bundle.check.no_uuid", sheet=sheet, row=r, fix="bundle.fix.resend")

@@ -6,6 +6,11 @@ but together they form one catalogue: a key is defined exactly once, in both lan
 the same ``{placeholders}`` (``tests/test_i18n.py`` checks this).
 
 Use :func:`tr` everywhere a user sees text; never build sentences in code.
+
+Plurals live in the catalogue, not in code: ``{count:plural:error remains|errors remain}``
+is the first form when ``count`` is 1 and the second otherwise (English has two forms; Chinese
+needs none and simply writes ``{count}``). The placeholder is still ``count`` for the
+same-placeholders check.
 """
 
 from __future__ import annotations
@@ -105,6 +110,8 @@ def tr(key: str, lang: str | None = None, /, **params: object) -> str:
     if params:
         params = {k: shown(v) if isinstance(v, str) else v for k, v in params.items()}
         try:
+            if PLURAL in text:
+                return _FORMATTER.vformat(text, (), _SafeParams(params))
             return text.format_map(_SafeParams(params))
         except (ValueError, IndexError):
             return text
@@ -137,6 +144,33 @@ def shown(text: str) -> str:
     if _UNSAFE.search(text) is None:
         return text
     return _UNSAFE.sub(_escape, text)
+
+
+PLURAL = ":plural:"
+
+
+def plural(count: object, forms: str) -> str:
+    """The form of ``forms`` (``"one|other"``) that goes with ``count``: ``one`` only for 1."""
+    one, _, other = forms.partition("|")
+    if not _:
+        return one
+    try:
+        is_one = float(count) == 1  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        is_one = False
+    return one if is_one else other
+
+
+class _PluralFormatter(string.Formatter):
+    """``str.format`` plus the ``{name:plural:one|other}`` field of the catalogue."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec.startswith(PLURAL[1:]):
+            return plural(value, format_spec[len(PLURAL) - 1 :])
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _PluralFormatter()
 
 
 def placeholders(text: str) -> set[str]:
