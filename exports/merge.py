@@ -269,6 +269,7 @@ class _Merge:
                     summary.refused.append(outside_problem(file, unit, self.own))
                     return _drop(staged)
         src = m["sha256"]
+        summary.warnings += staged.warnings
         if staged.rows_file is not None:
             self.staging.insert_file(staged.rows_file, staged.count)
         else:
