@@ -290,12 +290,20 @@ class DeleteCommand(QUndoCommand):
         self.page, self.form_id, self.uuid, self.reason = page, form_id, uuid, reason
 
     def redo(self) -> None:
-        self.page.store.delete(self.form_id, self.uuid, reason=self.reason)
-        self.page.changed(self.form_id)
+        form_id, uuid, reason = self.form_id, self.uuid, self.reason
+        self._write(lambda s: s.delete(form_id, uuid, reason=reason))
 
     def undo(self) -> None:
-        self.page.store.undelete(self.form_id, self.uuid)
-        self.page.changed(self.form_id)
+        form_id, uuid = self.form_id, self.uuid
+        self._write(lambda s: s.undelete(form_id, uuid))
+
+    def _write(self, fn) -> None:
+        from desktop.errors import show_error
+
+        page = self.page
+        page.window_.db.write(
+            fn, done=lambda _r: page.changed(self.form_id), failed=lambda e: show_error(page, e)
+        )
 
 
 class RecordsPage(QWidget):

@@ -25,6 +25,7 @@ SYSTEM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_modified", TEXT),
     ("_author", TEXT),
     ("_explanations", TEXT),
+    ("_returns", TEXT),
 )
 REPEAT_SYSTEM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_uuid", TEXT),
@@ -55,4 +56,5 @@ MAX_ZIP_ENTRIES = 2_000
 MAX_TOTAL_UNCOMPRESSED = 4 * 1024**3
 MAX_RATIO = 200
 MAX_DENSE_CELLS = 60_000_000  # rows × columns of one sheet as calamine holds it
+SPARSE_FLOOR = 1_000_000  # above this, a sheet's extent must match its rows and header
 MANIFEST_CHUNK = 30_000  # characters of JSON per manifest cell

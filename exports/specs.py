@@ -23,6 +23,8 @@ _HIDDEN_SYSTEM = {"_uuid", "_created", "_form_version", "_parent_uuid"}
 _SYSTEM_KINDS = {
     "~_explanations": TEXT,
     "~_status": TEXT,
+    "~_returns": TEXT,
+    "_returns": TEXT,
     "_uuid": TEXT,
     "_unit": TEXT,
     "_period": TEXT,
@@ -38,7 +40,16 @@ _SYSTEM_KINDS = {
     "~unit_name": TEXT,
 }
 _HEAD = ("_unit", "~unit_name", "_period")
-_TAIL = ("_status", "_explanations", "_author", "_modified", "_created", "_form_version", "_uuid")
+_TAIL = (
+    "_status",
+    "_explanations",
+    "_returns",
+    "_author",
+    "_modified",
+    "_created",
+    "_form_version",
+    "_uuid",
+)
 
 
 def question_kind(q: Question) -> str:
@@ -124,6 +135,15 @@ def form_specs(
     raw.hidden = True
     raw.label = f"{raw.label} (JSON)"
     main_cols.insert(at, shown)
+    # Returns for correction read as sentences; the JSON history travels hidden.
+    at = next(i for i, c in enumerate(main_cols) if c.name == "_returns")
+    raw = main_cols[at]
+    raw.hidden = True
+    raw.label = f"{raw.label} (JSON)"
+    main_cols.insert(at, Column("~_returns", TEXT, tr("bundle.col.returns", lang), width=40,
+                                history=True,
+                                choices={q.name: q.label(lang) for q in form.walk() if q.stores_value},
+                                separator="、" if (lang or "zh_CN").startswith("zh") else ", "))  # fmt: skip
     # Statuses read in words (已定稿, 空表); the status name travels hidden.
     at = next(i for i, c in enumerate(main_cols) if c.name == "_status")
     raw = main_cols[at]
@@ -263,6 +283,10 @@ def display_value(col: Column, value: object) -> str | None:
     """The text of a display column for the carried ``value`` of its source column."""
     if col.explains:
         return explanation_text(col, value)
+    if col.history:
+        from exports.returns import history_text
+
+        return history_text(value, zh=col.separator == "、", labels=col.choices)
     return choice_labels(col, value)
 
 

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "forms.cli",
     "localdb.cli",
     "exports.cli",
+    "exports.loop_cli",
     "exports.datacli",
     "desktop.printcli",
     "bench.cli",
@@ -52,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:  # an optional area not installed (e.g. bench in a wheel)
+            if exc.name in (
+                name,
+                name.partition(".")[0],
+            ):  # an area not installed (bench: not in the wheel)
                 continue
             raise
         module.register(sub)

@@ -16,6 +16,7 @@ import json
 import uuid as uuidlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from forms.model import Form
 from forms.periods import parse_period
@@ -34,6 +35,37 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 NEED_REASON = {("finalised", "draft"), ("exported", "draft"), ("exported", "finalised")}
 _REPEAT_NS = uuidlib.UUID("6f1c2f0e-5b1a-4c55-9d6e-2b8f0a3c7e11")
+
+
+def canonical_uuid(text: str) -> str:
+    """A record uuid as stored: canonical lowercase text. Case, braces, ``urn:uuid:`` and
+    surrounding blanks are variants of one uuid, never a second record; other text is refused."""
+    try:
+        return str(uuidlib.UUID(str(text).strip()))
+    except ValueError:
+        raise UsageError("db.bad_uuid", uuid=str(text)[:50]) from None
+
+
+def _instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        t = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def later_than(previous: str | None) -> str:
+    """The ``_modified`` of a change: now, but never earlier than (or equal to) the record's
+    previous ``_modified`` — with the clock set back, one millisecond after it — so the edit
+    still supersedes the copy the level above already holds."""
+    now = now_iso()
+    before = _instant(previous)
+    if before is None or _instant(now) > before:
+        return now
+    bumped = before.astimezone(UTC) + timedelta(milliseconds=1)
+    return bumped.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass
@@ -141,6 +173,8 @@ class RecordsMixin:
         if status not in ("draft", "finalised"):
             raise UsageError("db.bad_status", status=status)
         table = table_name(form_id)
+        if uuid is not None:
+            uuid = canonical_uuid(uuid)
         old = self._row(table, uuid) if uuid else None
         if old is not None:
             if old["_deleted"]:
@@ -159,7 +193,7 @@ class RecordsMixin:
         if status == "finalised":
             self._check_finalisable(form, evaluation.problems, merged)
         clean = evaluation.values
-        now = now_iso()
+        now = later_than(old["_modified"] if old else None)
         record_uuid = uuid or str(uuidlib.uuid4())
         row = {
             "_uuid": record_uuid,
@@ -245,7 +279,8 @@ class RecordsMixin:
                         period=period,
                     )
                 cleared = {q.name: None for q in form.fields()}
-                self._update(table, existing, {**cleared, "_status": "nil", "_modified": now})
+                self._update(table, existing, {**cleared, "_status": "nil",
+                                               "_modified": later_than(old["_modified"])})  # fmt: skip
                 self._write_repeats(form, existing, {r.name: [] for r in form.repeats()})
                 self._audit(
                     who, form_id, existing, "_status", old["_status"], "nil", None, "status"
@@ -307,7 +342,9 @@ class RecordsMixin:
         new = "nil" if current == "nil" and status == "exported" else status
         with self.sqlite_errors(), self.db.atomic():
             if new != current:
-                self._update(table, uuid, {"_status": new, "_modified": now_iso()})
+                self._update(
+                    table, uuid, {"_status": new, "_modified": later_than(old["_modified"])}
+                )
             self._audit(
                 author or self.clerk, form_id, uuid, "_status", current, status, reason, "status"
             )
@@ -382,7 +419,7 @@ class RecordsMixin:
         with self.sqlite_errors(), self.db.atomic():
             if not flag:
                 self._check_unique(form, {**old, "_deleted": 0})
-            self._update(table, uuid, {"_deleted": flag, "_modified": now_iso()})
+            self._update(table, uuid, {"_deleted": flag, "_modified": later_than(old["_modified"])})
             self._audit(
                 author or self.clerk,
                 form_id,
