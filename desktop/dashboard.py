@@ -23,10 +23,11 @@ from desktop.lang import notifier
 from forms.periods import label as period_label
 from forms.periods import last_periods
 from i18n import tr
+from kexie import lifecycle
 
 STATE_COLORS = {"data": "#d8efdc", "nil": "#e7eaf0", "missing": "#f8d9d6"}
 BOARD_PERIODS = 6
-REPORTED = ("finalised", "exported", "nil")
+REPORTED = tuple(s for s in lifecycle.STATUSES if s in lifecycle.REPORTED)
 DEFAULT_BOARD_FORM = "kexie_volunteer_monthly"
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from i18n import tr
+from kexie.lifecycle import COMPLETE
 
 CJK_FONTS = (
     "Microsoft YaHei",
@@ -29,7 +30,7 @@ CJK_FONTS = (
 VOLUNTEER_FORM = "kexie_volunteer_monthly"
 VENUE_FORM = "kexie_venue_monthly"
 SURVEY_FORM = "kexie_survey"
-COUNTED = ("finalised", "exported")
+COUNTED = tuple(sorted(COMPLETE))  # finished records with data
 COLORS = ("#2f6db5", "#e07b39", "#3a9a5b", "#8e5ab5")
 
 

@@ -17,6 +17,7 @@ from exports.format import FLOAT, INT
 from exports.model import SheetGrid, TableSpec
 from forms import periods as P
 from i18n import tr
+from kexie.lifecycle import NIL
 
 Group = Callable[[str | None], tuple[str, str]]  # unit code -> (group code, group name)
 
@@ -235,7 +236,7 @@ class Completeness:
         self.own[form_id].add(period)
         self.span.add(period)
         key = (form_id, code, period)
-        state = "nil" if row.get("_status") == "nil" else "data"
+        state = "nil" if row.get("_status") == NIL else "data"
         if self.seen.get(key) != "data":
             self.seen[key] = state
 
