@@ -33,12 +33,12 @@ from pathlib import Path
 
 from exports.content import UnitNames
 from exports.export import in_period
-from exports.format import EXPORTED_STATUSES
 from exports.paper import question_label
 from forms import periods as P
 from forms.model import Form, Question
 from i18n import tr
 from i18n.errors import UsageError
+from kexie import lifecycle as L
 from localdb.units import normalise_code
 
 FORMATS = ("csv", "sav", "dta")
@@ -158,8 +158,7 @@ def variables(form: Form, *, lang: str | None, include_sensitive: bool) -> list[
     if form.kind == "report":
         out.append(Variable(names.make("period"), tr("bundle.col.period", lang), "text", "_period"))
     status = Variable(names.make("status"), tr("bundle.col.status", lang), "number", "_status")
-    statuses = ("draft", "finalised", "exported", "returned", "nil")
-    status.codes = {s: i for i, s in enumerate(statuses, start=1)}
+    status.codes = {s: i for i, s in enumerate(L.STATUSES, start=1)}
     status.value_labels = {i: tr(f"db.status.{s}", lang) for s, i in status.codes.items()}
     out.append(status)
     for q in form.fields():
@@ -251,7 +250,7 @@ def collect(
     if period:
         period = P.parse_period(period)
     code = normalise_code(within) if within else None
-    statuses = list(EXPORTED_STATUSES) + (["draft"] if drafts else [])
+    statuses = list(L.EXPORTABLE) + ([L.DRAFT] if drafts else [])
     rows = [
         r
         for r in store.records(form_id, within=code, status=statuses)

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 
 from exports.content import UnitNames
 from exports.export import in_period
-from exports.format import EXPORTED_STATUSES, FLOAT, INT
+from exports.format import FLOAT, INT
 from exports.rollup import ReportRollup
 from exports.specs import form_specs, question_kind
 from forms import periods as P
 from forms.model import METADATA_TYPES, Form, Question
 from i18n import tr
 from i18n.errors import UsageError
+from kexie import lifecycle as L
 from localdb.units import normalise_code
 
 # The cover block of a report (docs/forms.md): printed at the foot of the page with lines to
@@ -255,7 +256,7 @@ def report_paper_from(store, form: Form, row: dict, lang: str | None) -> Paper:
         if key in form:
             q = form.question(key)
             meta.append((q.label(lang), answer_text(form, q, row.get(key), lang)))
-    if status in ("draft", "nil", "returned"):
+    if status in L.OPEN or status == L.NIL:
         meta.append((tr("paper.status", lang), tr(f"db.status.{status}", lang)))
     paper = Paper(
         "report",
@@ -326,11 +327,11 @@ def summarise(store, form_id: str, period: str, *, unit: str | None = None, lang
     specs, _ = form_specs(form, include_sensitive=False, lang=lang)
     rollup = ReportRollup(specs[0], names.group, lang)
     status: dict[str, str] = {}
-    for r in store.records(form_id, within=code, status=list(EXPORTED_STATUSES)):
+    for r in store.records(form_id, within=code, status=sorted(L.REPORTED)):
         if r.get("_deleted") or not in_period(r, period):
             continue
         g, _ = names.group(r.get("_unit"))
-        if r.get("_status") == "nil":
+        if r.get("_status") == L.NIL:
             status.setdefault(g, "nil")
             continue
         status[g] = "data"

@@ -914,7 +914,7 @@ def build_form(
                     "survey",
                     q.row,
                     "kexie::code",
-                    code=q.code,
+                    value=q.code,
                     first=codes[q.code],
                 )
             codes.setdefault(q.code, q.row)
