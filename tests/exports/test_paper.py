@@ -131,7 +131,7 @@ def test_completeness_on_the_summary_counts_reported_units(county):
 
 
 def test_report_paper_has_the_form_layout(county):
-    folder, towns = county
+    _folder, towns = county
     with open_store(towns[0]) as store:
         papers = PP.report_papers(store, FORM, "2026-09")
         row = store.records(FORM, unit=store.unit_code, period="2026-09")[0]
@@ -153,7 +153,7 @@ def test_report_paper_has_the_form_layout(county):
     assert "unit_head" not in lines and "phone" not in lines
     assert [k for k, _ in p.signatures] == ["单位负责人", "填表人", "联系电话", "填报日期"]
     assert dict(p.signatures)["填表人"] == row["filled_by"]
-    assert [ln.label for ln in p.lines if ln.heading][0] == "一、科技志愿者"
+    assert next(ln.label for ln in p.lines if ln.heading) == "一、科技志愿者"
 
 
 def test_accepted_warnings_print_their_explanations(county, tmp_path):
