@@ -82,7 +82,7 @@ def test_csv_opens_in_excel_utf8_bom_with_labels(data, tmp_path):
     assert main(["--data", str(data), "data", "kexie_volunteer_monthly", "--out", str(out)]) == 0
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    form, rows = _expected(data, "kexie_volunteer_monthly")
+    _form, rows = _expected(data, "kexie_volunteer_monthly")
     with out.open(encoding="utf-8-sig", newline="") as fh:
         table = list(csv.reader(fh))
     assert len(table) - 1 == len(rows)
