@@ -23,10 +23,12 @@ from desktop.lang import notifier
 from forms.periods import label as period_label
 from forms.periods import last_periods
 from i18n import tr
+from kexie import lifecycle
 
 STATE_COLORS = {"data": "#d8efdc", "nil": "#e7eaf0", "returned": "#fbe7b5", "missing": "#f8d9d6"}
 BOARD_PERIODS = 6
-REPORTED = ("finalised", "exported", "nil", "returned")
+# The board shows reported reports and returned ones (退回: their own state, as in 上报情况).
+REPORTED = tuple(s for s in lifecycle.STATUSES if s in lifecycle.REPORTED | {lifecycle.RETURNED})
 DEFAULT_BOARD_FORM = "kexie_volunteer_monthly"
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from i18n import tr
+from kexie.lifecycle import COMPLETE, NIL
 
 CJK_FONTS = (
     "Microsoft YaHei",
@@ -29,7 +30,7 @@ CJK_FONTS = (
 VOLUNTEER_FORM = "kexie_volunteer_monthly"
 VENUE_FORM = "kexie_venue_monthly"
 SURVEY_FORM = "kexie_survey"
-COUNTED = ("finalised", "exported")
+COUNTED = tuple(sorted(COMPLETE))  # finished records with data
 COLORS = ("#2f6db5", "#e07b39", "#3a9a5b", "#8e5ab5")
 
 
@@ -210,7 +211,7 @@ def period_sums(
     table = _table(store, form_id)
     if table is None:
         return []
-    wanted = (*COUNTED, "nil")
+    wanted = (*COUNTED, NIL)  # a nil report counts as reported, adds nothing
     marks = ", ".join("?" for _ in wanted)
     sql = (
         f"select _period, _unit, _status, [{field}] from [{table}] where _deleted = 0 "
@@ -220,7 +221,7 @@ def period_sums(
     units: dict[str, set] = {}
     for period, unit, status, value in store.db.execute(sql, wanted).fetchall():
         units.setdefault(period, set()).add(unit)
-        sums[period] = sums.get(period, 0.0) + (float(value or 0) if status != "nil" else 0.0)
+        sums[period] = sums.get(period, 0.0) + (float(value or 0) if status != NIL else 0.0)
     expected = set().union(*units.values()) if units else set()
     out = []
     for period in sorted(sums):

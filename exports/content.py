@@ -22,6 +22,7 @@ from exports.specs import Normaliser
 from exports.writer import write_bundle
 from i18n import tr
 from kexie import __version__
+from kexie.lifecycle import NIL
 from kexie.tasks import NULL_TASK, TaskState
 
 
@@ -156,7 +157,7 @@ class Content:
             self.periods.add(period)
         if table == TOMBSTONE_TABLE:
             return
-        if row.get("_status") != "nil":
+        if row.get("_status") != NIL:
             self.rollups[spec.form_id].add(row)
         if spec.kind == "report":
             self.completeness.add(spec.form_id, spec.title, row, self.period_type(spec.form_id))

@@ -129,6 +129,7 @@ def import_bundle(
         summary.refused.append(exc.as_problem())
         return summary
     summary.sha256 = reader.sha256
+    summary.warnings = reader.warnings + [p for p in reader.findings if p.severity == "warning"]
     if not reader.valid:
         summary.refused = [p for p in reader.findings if p.severity == "error"]
         return summary
@@ -264,6 +265,10 @@ def _existing(store, form_id, form, wanted: set[str]):
     if form is None:
         return existing, reports
     key = list(getattr(form, "report_key", []) or [])
+    try:
+        store.form(form_id)
+    except Exception:  # new to this installation (registered by this import): nothing held
+        return existing, reports
     try:
         source = store.iter_rows(form_id)
     except Exception:  # a form without a table yet

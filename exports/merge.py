@@ -56,6 +56,7 @@ from exports.stage import (
 from exports.xlsx_stream import UNIT_SLOT_MARK, Renderer
 from i18n import get_language, normalise_language, tr
 from i18n.errors import BundleError, Location, Problem, UsageError
+from kexie.lifecycle import NIL
 from kexie.tasks import NULL_TASK, TaskState
 
 
@@ -268,6 +269,7 @@ class _Merge:
                     summary.refused.append(outside_problem(file, unit, self.own))
                     return _drop(staged)
         src = m["sha256"]
+        summary.warnings += staged.warnings
         if staged.rows_file is not None:
             self.staging.insert_file(staged.rows_file, staged.count)
         else:
@@ -399,7 +401,7 @@ class _Merge:
                 (table,),
             ):
                 row = json.loads(data)
-                if row.get("_status") != "nil":
+                if row.get("_status") != NIL:
                     content.rollups[spec.form_id].add(row)
                 content.completeness.add(spec.form_id, spec.title, row, kind)
 

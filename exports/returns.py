@@ -23,10 +23,11 @@ from pathlib import Path
 from exports.parcel import RETURN, build_manifest, read_parcel, write_parcel
 from i18n import tr
 from i18n.errors import BundleError, Location, UsageError, ValidationError
+from kexie import lifecycle
 from localdb.formsreg import now_iso
 from localdb.schema import quote, table_name
 
-RETURNABLE = ("finalised", "exported", "nil", "returned")
+RETURNABLE = lifecycle.RETURNABLE
 
 
 def history(value) -> list[dict]:

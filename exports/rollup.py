@@ -26,9 +26,10 @@ from exports.format import FLOAT, INT
 from exports.model import SheetGrid, TableSpec
 from forms import periods as P
 from i18n import tr
+from kexie.lifecycle import NIL, RETURNED
 
 Group = Callable[[str | None], tuple[str, str]]  # unit code -> (group code, group name)
-NOT_COUNTED = ("nil", "returned")  # statuses whose values never enter a figure
+NOT_COUNTED = frozenset({NIL, RETURNED})  # statuses whose values never enter a figure
 
 
 def _total(values: list) -> object:
@@ -312,7 +313,7 @@ class Completeness:
 _ORDER = {"month": 0, "quarter": 1, "year": 2}
 # A unit's state for a period from the statuses of its reports: a returned report (退回) shows
 # until it comes back corrected, over data (已报), over a nil report (空表).
-STATE_OF = {"nil": "nil", "returned": "returned"}
+STATE_OF = {NIL: "nil", RETURNED: "returned"}
 _RANK = {"nil": 0, "data": 1, "returned": 2}
 
 
