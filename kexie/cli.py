@@ -24,7 +24,15 @@ from i18n import tr
 from i18n.errors import KexieError, UsageError
 from kexie import __version__
 
-COMMAND_MODULES = ("forms.cli", "localdb.cli", "exports.cli", "bench.cli")
+COMMAND_MODULES = (
+    "forms.cli",
+    "localdb.cli",
+    "exports.cli",
+    "exports.loop_cli",
+    "exports.datacli",
+    "desktop.printcli",
+    "bench.cli",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:  # an optional area not installed (e.g. bench in a wheel)
+            if exc.name in (
+                name,
+                name.partition(".")[0],
+            ):  # an area not installed (bench: not in the wheel)
                 continue
             raise
         module.register(sub)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from forms.expr import compile_expression, evaluate_expression, parse
 from forms.expr.compiler import Scope
 from i18n.errors import ExpressionError
+from tests.profiles import examples
 
 TODAY = date(2024, 3, 15)
 
@@ -313,7 +314,7 @@ def test_parser_never_uses_eval():
         compile_expression("__import__('os').system('true')")
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.text(max_size=60))
 def test_parser_never_crashes_on_arbitrary_text(text):
     try:
@@ -326,7 +327,7 @@ def test_parser_never_crashes_on_arbitrary_text(text):
 _ALPHABET = "${}()[]'\"/.,=!<>+-*|@:abcdefxyz0123456789 "
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.text(alphabet=_ALPHABET, max_size=40))
 def test_compiler_never_crashes_on_expression_like_text(text):
     try:
@@ -420,7 +421,7 @@ def _expressions(depth: int):
     return st.one_of(sub, calls, ops.map(lambda t: f"({t[0]}{t[1]}{t[2]})"))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_expressions(2), st.sampled_from([None, "", "3", "2024-02-30", "a b", "-0.5", "1e400"]))
 def test_evaluation_never_raises_for_valid_expressions(text, value):
     try:
@@ -436,7 +437,7 @@ def test_evaluation_never_raises_for_valid_expressions(text, value):
 _FORM_HEADER = ["type", "name", "label", "calculation"]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(_expressions(2), st.sampled_from([None, "", "3", "2024-02-30", "a b", "-7"]))
 def test_engine_evaluation_never_raises_for_valid_expressions(text, value):
     """The same expressions inside a form with a repeat, evaluated by the engine itself."""
