@@ -34,6 +34,7 @@ from desktop.lang import notifier
 from desktop.widgets import Editor, is_shown
 from i18n import tr
 from i18n.errors import ValidationError
+from kexie import lifecycle
 
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
@@ -308,7 +309,7 @@ class InterviewPage(QWidget):
         }
 
     def _save_draft(self, status: str = "draft") -> bool:
-        if self.status in ("finalised", "exported") and self.reason is None:
+        if lifecycle.edit_needs_reason(self.status) and self.reason is None:
             return False
         if self.uuid is None:  # fixed now, so every queued save of this page is one record
             self.uuid = str(uuidlib.uuid4())

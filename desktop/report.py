@@ -36,8 +36,8 @@ from forms.periods import current_period, last_periods
 from forms.periods import label as period_label
 from i18n import tr
 from i18n.errors import ValidationError
+from kexie import lifecycle
 
-LOCKED = {"finalised", "exported", "nil"}
 GRID_RADIO_MAX = 3  # longer choice lists are a drop-down, so the table stays compact
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
@@ -313,7 +313,7 @@ class ReportPage(QWidget):
 
     @property
     def locked(self) -> bool:
-        return self.status in LOCKED and self.reason is None
+        return self.status in lifecycle.READ_ONLY and self.reason is None
 
     def _apply_lock(self) -> None:
         locked = self.locked
@@ -499,7 +499,7 @@ class ReportPage(QWidget):
     def unlock(self) -> None:
         """Edit a finalised report: a reason is required and recorded in the audit trail.
         A nil report can simply be filled in after all."""
-        if self.status == "nil":
+        if not lifecycle.edit_needs_reason(self.status):
             reason = ""
         else:
             reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))

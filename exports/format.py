@@ -3,6 +3,8 @@ change a reader of the previous version would misread."""
 
 from __future__ import annotations
 
+from kexie.lifecycle import EXPORTABLE
+
 FORMAT_NAME = "kexie-bundle"
 FORMAT_VERSION = 1
 
@@ -46,7 +48,7 @@ TOMBSTONE_COLUMNS: tuple[tuple[str, str], ...] = (
 # Local provenance, never carried (it would make the data hash depend on the merge path).
 LOCAL_ONLY_COLUMNS = frozenset({"_source", "_deleted"})
 # Statuses that leave the installation; drafts stay home.
-EXPORTED_STATUSES = ("finalised", "exported", "returned", "nil")
+EXPORTED_STATUSES = EXPORTABLE
 
 # Excel's limits and our budgets for untrusted files.
 MAX_ROWS = 1_048_576

@@ -36,10 +36,11 @@ from exports.safety import GateResult, check_zip
 from exports.xlsx_stream import col_letter
 from forms import periods as P
 from i18n.errors import BundleError, Location, Problem
+from kexie import lifecycle
 from kexie.tasks import NULL_TASK, TaskState
 
 MAX_FINDINGS = 50
-STATUSES = {"draft", "finalised", "exported", "returned", "nil"}
+STATUSES = frozenset(lifecycle.STATUSES)
 _SHEET_PART = re.compile(r"xl/worksheets/sheet(\d+)\.xml$")
 
 # table, row, canonical json, digest, Excel row number, the row's cells as read (a list)

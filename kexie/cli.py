@@ -30,6 +30,8 @@ COMMAND_MODULES = (
     "exports.cli",
     "exports.loop_cli",
     "exports.logcli",
+    "exports.datacli",
+    "desktop.printcli",
     "bench.cli",
 )
 

@@ -26,8 +26,9 @@ def _in_process(monkeypatch):
 
 
 def _town(folder: Path, unit: str, out: Path, n: int = 3) -> Path:
-    from forms.builtin.samples import sample_answers
     import random
+
+    from forms.builtin.samples import sample_answers
 
     rng = random.Random(n)
     with localdb.open_store(folder) as store:
