@@ -52,6 +52,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--show", action="store_true", help=tr("returns.cli.opt.show"))
     p.set_defaults(func=cmd_report)
 
+    _register_forms(subparsers)
+
+
+def _register_forms(subparsers: argparse._SubParsersAction) -> None:
+    """``forms publish`` and ``forms list``, added to the ``forms`` group of ``forms.cli``."""
+    group = subparsers.choices.get("forms")
+    if group is None:
+        return
+    sub = next(a for a in group._actions if isinstance(a, argparse._SubParsersAction))
+    p = sub.add_parser("publish", help=tr("packages.cli.publish"),
+                       description=tr("packages.cli.publish"))  # fmt: skip
+    p.add_argument("forms", metavar="FORM_OR_FILE", nargs="+", help=tr("packages.cli.opt.forms"))
+    p.add_argument("--from-period", metavar="P", help=tr("packages.cli.opt.from"))
+    p.add_argument("--out", metavar="FILE", required=True, help=tr("bundle.cli.opt.out"))
+    p.set_defaults(func=cmd_publish)
+    p = sub.add_parser("list", help=tr("packages.cli.list"), description=tr("packages.cli.list"))
+    p.add_argument("--json", action="store_true", help=tr("forms.cli.opt.json"))
+    p.set_defaults(func=cmd_list)
+
+
+def cmd_publish(args) -> int:
+    from exports.packages import publish
+
+    with _store(args) as store:
+        _print(publish(store, args.forms, args.out, from_period=args.from_period))
+    return 0
+
+
+def cmd_list(args) -> int:
+    from exports.packages import list_forms
+
+    with _store(args) as store:
+        forms = list_forms(store)
+    if args.json:
+        _print(forms)
+        return 0
+    for f in forms:
+        versions = "、".join(
+            v["version"]
+            + (tr("packages.list.from", period=v["from_period"]) if v["from_period"] else "")
+            for v in f["versions"]
+        )
+        print(f"{f['form_id']}  {f['title']}  {versions}")
+    return 0
+
 
 def _store(args):
     from kexie.paths import resolve_data_dir
@@ -99,6 +144,10 @@ def cmd_report(args) -> int:
             uuid = store.nil_report(form.form_id, unit=unit, period=args.period)
             _print({"uuid": uuid, "status": "nil"})
             return 0
+        from exports.packages import form_for_period
+
+        form = form_for_period(store, form.form_id, args.period)
+        version = form.version
         values = {}
         if uuid:
             old = store.get(form.form_id, uuid) or {}
@@ -112,9 +161,9 @@ def cmd_report(args) -> int:
         if uuid is None:
             uuid = store.save(form.form_id, values, unit=unit, period=args.period,
                               status="draft" if args.draft else "finalised",
-                              explanations=explanations)  # fmt: skip
+                              explanations=explanations, version=version)  # fmt: skip
         else:
-            correct(store, form.form_id, uuid, values, reason=args.reason,
+            correct(store, form.form_id, uuid, values, reason=args.reason, version=version,
                     explanations=explanations, finalise=not args.draft)  # fmt: skip
         rec = store.get(form.form_id, uuid) or {}
     _print({"uuid": uuid, "status": rec.get("_status"), "returns": history(rec.get("_returns"))})

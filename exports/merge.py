@@ -42,7 +42,14 @@ from exports.resolve import (
     reconcile,
 )
 from exports.safety import check_zip_bytes
-from exports.specs import Normaliser, display_value, form_specs, source_of, tombstone_spec
+from exports.specs import (
+    Normaliser,
+    display_value,
+    form_specs,
+    merge_columns,
+    source_of,
+    tombstone_spec,
+)
 from exports.stage import (
     MAIN,
     REPEAT,
@@ -578,16 +585,17 @@ def _apply(db, summary: MergeSummary, versions: list, reasons: dict) -> None:
 def _specs(store, tables: _Tables, local_forms: list, blobs: dict, lang: str) -> list[TableSpec]:
     """Human-labelled specs for every table, columns the union over all inputs."""
     labelled: dict[str, TableSpec] = {}
-    forms_by_id = {f.form_id: f for f in local_forms}
-    for form_id, _ in tables.meta.values():
-        if form_id is None or form_id in forms_by_id:
-            continue
-        form = _form_for(store, form_id, blobs)
-        if form is not None:
-            forms_by_id[form_id] = form
-    for form in forms_by_id.values():
-        for spec in form_specs(form, include_sensitive=True, lang=lang)[0]:
-            labelled[spec.table] = spec
+    form_ids = {f.form_id for f in local_forms}
+    form_ids |= {form_id for form_id, _ in tables.meta.values() if form_id is not None}
+    for form_id in sorted(form_ids):
+        # Every version in the inputs or installed, newest first: a question only one version
+        # has keeps its label and its roll-up rule (columns are matched by question name).
+        by_table: dict[str, list[TableSpec]] = defaultdict(list)
+        for form in _versions_of(store, form_id, blobs):
+            for spec in form_specs(form, include_sensitive=True, lang=lang)[0]:
+                by_table[spec.table].append(spec)
+        for table, specs in by_table.items():
+            labelled[table] = merge_columns(specs)
     labelled[TOMBSTONE_TABLE] = tombstone_spec(lang)
     out = []
     order = sorted(tables.meta, key=lambda t: (t == TOMBSTONE_TABLE, tables.meta[t][0] or "", t))
@@ -608,6 +616,35 @@ def _specs(store, tables: _Tables, local_forms: list, blobs: dict, lang: str) ->
         title = base.title if base is not None else table
         kind = base.kind if base is not None else "survey"
         out.append(TableSpec(table, form_id, repeat, title, cols, kind))
+    return out
+
+
+def _versions_of(store, form_id: str, blobs: dict) -> list:
+    """The form's versions known here or embedded in the inputs, newest first."""
+    from localdb.formsreg import version_key
+
+    versions = {v for (fid, v) in blobs if fid == form_id}
+    registry = getattr(store, "registry", None)
+    if registry is not None:
+        with contextlib.suppress(Exception):
+            versions |= set(registry.versions(form_id))
+    out = []
+    for version in sorted(versions, key=version_key, reverse=True):
+        form = None
+        with contextlib.suppress(Exception):
+            form = store.form(form_id, version)
+        if form is None and (form_id, version) in blobs:
+            with contextlib.suppress(Exception):
+                from forms import load_form
+
+                check_zip_bytes(blobs[(form_id, version)], Path(f"{form_id}.xlsx"))
+                form = load_form(blobs[(form_id, version)], name=f"{form_id}.xlsx")
+        if form is not None and form.version == version:
+            out.append(form)
+    if not out:
+        form = _form_for(store, form_id, blobs)
+        if form is not None:
+            out.append(form)
     return out
 
 

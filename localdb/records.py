@@ -209,15 +209,18 @@ class Records:
         author: str | None = None,
         reason: str | None = None,
         explanations: dict[str, str] | None = None,
+        version: str | None = None,
     ) -> str:
         """Validate and store one record (new, or the one with ``uuid``); returns its uuid.
+        ``version`` chooses the form version (default: the current one; see
+        ``exports.packages.form_for_period`` for the version that applies to a period).
 
         Drafts may hold errors. ``status="finalised"`` needs no errors and an explanation for
         every warning (``explanations`` {field: text}, merged with those already stored).
         Editing a finalised or exported record needs a ``reason``. Reports need ``period`` and
         are unique per unit × period (× the form's key questions).
         """
-        form = self.form(form_id)
+        form = self.form(form_id, version)
         if status not in lifecycle.SAVE_STATUSES:
             raise UsageError("db.bad_status", status=status)
         table = table_name(form_id)
