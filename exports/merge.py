@@ -366,6 +366,7 @@ class _Merge:
                     entry["versions"].append(v)
             entry["versions"].sort()
             entry["sha256"].update(meta.get("sha256", {}))
+            content.set_key(form_id)
         content.sensitive_omitted = {f: sorted(v) for f, v in sorted(self.omitted.items()) if v}
         for table, n in db.execute("SELECT tbl, COUNT(*) FROM rows WHERE win=1 GROUP BY tbl"):
             content.counts[table] = n

@@ -73,6 +73,7 @@ KEXIE_COLUMNS = {
     "kexie::severity",
     "kexie::sensitive",
     "kexie::unit",
+    "kexie::code",
 }
 CHOICE_ALIASES = {
     "list_name": "list_name",
@@ -660,6 +661,7 @@ class _Builder:
                     allowed="error, warning",
                 )
         q.of = cells.get("kexie::of", "").strip() or None
+        q.code = cells.get("kexie::code", "").strip()
         sensitive = cells.get("kexie::sensitive", "").strip().lower()
         q.sensitive = bool(sensitive) and sensitive in YES
 
@@ -903,4 +905,17 @@ def build_form(
     for key in form.report_key:
         if key not in form:
             st.error("forms.load.unknown_key", "settings", column="kexie::key", name=key)
+    codes: dict[str, int] = {}
+    for q in form.walk():
+        if q.code:
+            if q.code in codes:
+                st.error(
+                    "forms.load.duplicate_code",
+                    "survey",
+                    q.row,
+                    "kexie::code",
+                    value=q.code,
+                    first=codes[q.code],
+                )
+            codes.setdefault(q.code, q.row)
     return form, st.problems

@@ -24,7 +24,15 @@ from i18n import tr
 from i18n.errors import KexieError, UsageError
 from kexie import __version__
 
-COMMAND_MODULES = ("forms.cli", "localdb.cli", "exports.cli", "exports.loop_cli", "bench.cli")
+COMMAND_MODULES = (
+    "forms.cli",
+    "localdb.cli",
+    "exports.cli",
+    "exports.loop_cli",
+    "exports.datacli",
+    "desktop.printcli",
+    "bench.cli",
+)
 
 
 class _Parser(argparse.ArgumentParser):
