@@ -70,6 +70,7 @@ TRANSLATABLE = {"label", "hint", "guidance_hint", "constraint_message", "require
 KEXIE_COLUMNS = {
     "kexie::aggregate",
     "kexie::of",
+    "kexie::previous",
     "kexie::severity",
     "kexie::sensitive",
     "kexie::unit",
@@ -522,8 +523,12 @@ class _Builder:
             kind = self._kind(q, type_text, low, choice_lists, external, source_dir, sheet, rownum)
             if kind is None:
                 continue
-            if kind == "calculate" and not q.calculation:
+            if kind == "calculate" and not q.calculation and not q.previous:
                 st.error("forms.load.missing_calculation", sheet, rownum, "calculation", name=name)
+            if q.previous and kind not in ("calculate", "hidden"):
+                st.error(
+                    "forms.load.previous_type", sheet, rownum, "kexie::previous", type=type_text
+                )
             if not name and kind == "note":
                 name = q.name = f"_note_row{rownum}"  # pyxform accepts unnamed notes
             elif not name:
@@ -662,6 +667,8 @@ class _Builder:
                 )
         q.of = cells.get("kexie::of", "").strip() or None
         q.code = cells.get("kexie::code", "").strip()
+        q.previous = cells.get("kexie::previous", "").strip().removeprefix("${").rstrip("}")
+        q.previous = q.previous.strip() or None
         sensitive = cells.get("kexie::sensitive", "").strip().lower()
         q.sensitive = bool(sensitive) and sensitive in YES
 

@@ -17,6 +17,8 @@ Conventions
 Kexie extensions (namespaced XLSForm columns; see docs/forms.md)
 - survey ``kexie::aggregate``: ``sum`` (flow) | ``last`` (stock) | ``average`` | ``none``
 - survey ``kexie::of``: name of the total this item is a "其中" part of (checked: part ≤ total)
+- survey ``kexie::previous`` (on a calculate/hidden row): name of a question; the row holds that
+  question's value in the same unit's previous period (and ``kexie::key``), or is empty
 - survey ``kexie::severity``: ``error`` (blocks finalising) | ``warning`` (needs an explanation)
 - survey ``kexie::sensitive``: yes → personal data, left out of exports unless asked for
 - survey ``kexie::unit`` (translatable like label): unit of measure shown in report grids (人, 次, 元)
@@ -147,6 +149,7 @@ class Question:
     # Kexie extensions
     aggregate: str | None = None
     of: str | None = None
+    previous: str | None = None  # kexie::previous: holds that question's previous-period value
     severity: str = "error"
     sensitive: bool = False
     units: dict[str, str] = field(default_factory=dict)
