@@ -218,18 +218,19 @@ class Journal:
         self.marked = 0
 
     def begin(self, temp: Path) -> None:
-        if not hasattr(self.store, "begin_export"):
+        journal = getattr(self.store, "journal", None)
+        if journal is None:
             return
         from localdb.journal import file_sha256
 
-        self.id, self.marked = self.store.begin_export(
+        self.id, self.marked = journal.begin_export(
             self.out, self.sent, file_digest=file_sha256(temp), bundle_sha256=self.sha
         )
 
     def abort(self) -> None:
         if self.id is not None:
             with contextlib.suppress(Exception):  # never mask the original error
-                self.store.undo_export(self.id)
+                self.store.journal.undo_export(self.id)
             self.id = None
 
     def finish(self) -> int:
@@ -238,7 +239,7 @@ class Journal:
         # The file is in place and the records are marked; should closing the journal row fail
         # (disk full now), the next open settles it from the file.
         with contextlib.suppress(Exception):
-            self.store.end_export(self.id)
+            self.store.journal.end_export(self.id)
         return self.marked
 
 

@@ -53,7 +53,7 @@ def cmd_imports(args) -> int:
     from localdb import open_store
 
     with open_store(resolve_data_dir(args.data), create=False) as store:
-        rows = store.transfers(limit=max(args.limit, 1))
+        rows = store.journal.transfers(limit=max(args.limit, 1))
     if args.json:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")

@@ -50,8 +50,25 @@ def reason_text(item: dict, lang: str | None = None) -> str:
     return problem.message(lang)
 
 
-class JournalMixin:
-    """Store methods for ``_transfers`` and ``_exports`` (mixed into :class:`localdb.Store`)."""
+class Journal:
+    """``store.journal``: the ``_transfers`` and ``_exports`` tables of one store."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def sqlite_errors(self):
+        return self.store.sqlite_errors()
+
+    @property
+    def db(self):
+        return self.store.db
+
+    @property
+    def clerk(self):
+        return self.store.clerk
+
+    def mark_exported(self, *args, **kwargs) -> int:
+        return self.store.mark_exported(*args, **kwargs)
 
     # -- import log --------------------------------------------------------------------------
     def record_transfer(

@@ -38,7 +38,7 @@ from kexie import __version__
 from localdb import schema
 from localdb.formsreg import FormRegistry
 from localdb.fsinfo import is_network_path
-from localdb.journal import JournalMixin
+from localdb.journal import Journal
 from localdb.localunits import LocalUnits
 from localdb.lock import FolderLock, storage_error_from_os
 from localdb.records import Records
@@ -123,7 +123,7 @@ def _forward(method: Callable[Concatenate[Records, P], R]) -> Callable[Concatena
     return forwarded
 
 
-class Store(JournalMixin):
+class Store:
     """An open data folder. Close it (or use it as a context manager) to release the lock."""
 
     records: Records
@@ -132,6 +132,7 @@ class Store(JournalMixin):
     def __init__(self, folder: Path, lock: FolderLock, *, create: bool = True) -> None:
         self.folder = folder
         self.records = Records(self)
+        self.journal = Journal(self)
         self.path = folder / DB_NAME
         self._lock = lock
         if not self.path.exists() and not create:
@@ -163,7 +164,7 @@ class Store(JournalMixin):
                     self._check_integrity()
                 self.set_setting("session_open", True)
                 self.swept = sweep_data_folder(folder)
-                self.reconciled = self.reconcile_exports()
+                self.reconciled = self.journal.reconcile_exports()
         except BaseException:
             self._write_db.close()
             raise

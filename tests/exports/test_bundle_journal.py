@@ -53,7 +53,7 @@ def test_every_import_attempt_is_logged(tmp_path):
         county.set_unit(COUNTY)
         assert import_bundle(county, good).refused == []
         assert import_bundle(county, bad).refused
-        rows = county.transfers()
+        rows = county.journal.transfers()
     refused, accepted = rows  # newest first
     assert accepted["kind"] == "import" and accepted["outcome"] == "accepted"
     assert accepted["name"] == "good.xlsx" and accepted["file_sha256"] == _sha(good)
@@ -74,7 +74,7 @@ def test_every_merge_input_is_logged(tmp_path):
         county.set_unit(COUNTY)
         s = merge_bundles(county, [a, b, again, outside], tmp_path / "m.xlsx")
         assert s.refused and s.skipped_same
-        rows = {r["name"]: r for r in county.transfers()}
+        rows = {r["name"]: r for r in county.journal.transfers()}
     assert {n: r["outcome"] for n, r in rows.items()} == {
         "a.xlsx": "accepted", "b.xlsx": "accepted", "a-again.xlsx": "skipped",
         "outside.xlsx": "refused",
