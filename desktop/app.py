@@ -121,6 +121,7 @@ def run_app(data_dir: str | None = None) -> int:
         return int(app.exec())
     finally:
         if window is not None and shiboken6.isValid(window):
+            window.db.hand_back()  # queued writes are made; the UI thread closes the store
             shiboken6.delete(window)  # before the store closes: nothing may query it after
         store.close()
 

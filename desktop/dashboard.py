@@ -23,16 +23,19 @@ from desktop.lang import notifier
 from forms.periods import label as period_label
 from forms.periods import last_periods
 from i18n import tr
+from kexie import lifecycle
 
-STATE_COLORS = {"data": "#d8efdc", "nil": "#e7eaf0", "missing": "#f8d9d6"}
+STATE_COLORS = {"data": "#d8efdc", "nil": "#e7eaf0", "returned": "#fbe7b5", "missing": "#f8d9d6"}
 BOARD_PERIODS = 6
-REPORTED = ("finalised", "exported", "nil")
+# The board shows reported reports and returned ones (退回: their own state, as in 上报情况).
+REPORTED = tuple(s for s in lifecycle.STATUSES if s in lifecycle.REPORTED | {lifecycle.RETURNED})
 DEFAULT_BOARD_FORM = "kexie_volunteer_monthly"
 
 
 def completeness(store: Any, form: Any, periods: list[str]) -> list[tuple[str, str, list[str]]]:
     """(unit code, unit name, state per period) for this unit and its direct subordinates;
-    states are ``data``, ``nil`` or ``missing`` (``exports.rollup.Completeness`` decides)."""
+    states are ``data``, ``nil``, ``returned`` or ``missing`` (``exports.rollup.Completeness``
+    decides, as for the bundle's 上报情况)."""
     from exports.rollup import Completeness
 
     me = store.unit_code
@@ -50,7 +53,7 @@ def completeness(store: Any, form: Any, periods: list[str]) -> list[tuple[str, s
 
     board = Completeness(expected, group, None)
     wanted = set(periods)
-    # Drafts are not reported yet; a returned report counts as missing until it comes back.
+    # Drafts are not reported yet; a returned report shows as 退回 until it comes back.
     for row in store.records(form.form_id, status=list(REPORTED)):
         if row.get("_period") in wanted:
             board.add(form.form_id, form.title(), row)

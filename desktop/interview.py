@@ -4,9 +4,11 @@ with jump-to-question. Rules are the form engine's; this page renders its verdic
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from datetime import datetime
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -31,7 +33,8 @@ from desktop.errors import show_error
 from desktop.lang import notifier
 from desktop.widgets import Editor, is_shown
 from i18n import tr
-from i18n.errors import KexieError, ValidationError
+from i18n.errors import ValidationError
+from kexie import lifecycle
 
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
@@ -265,7 +268,7 @@ class InterviewPage(QWidget):
 
     def _interviewer_changed(self) -> None:
         text = self.interviewer.text().strip()
-        self.store.set_setting("interviewer", text)
+        self.window_.db.write(lambda s: s.set_setting("interviewer", text), failed=lambda _e: None)
         name = self._interviewer_question()
         if name and text and self.engine.state(name).value in (None, ""):
             self.set_raw(name, text)
@@ -306,23 +309,35 @@ class InterviewPage(QWidget):
         }
 
     def _save_draft(self, status: str = "draft") -> bool:
-        if self.status in ("finalised", "exported") and self.reason is None:
+        if lifecycle.edit_needs_reason(self.status) and self.reason is None:
             return False
-        try:
-            self.uuid = self.store.save(
-                self.form.form_id,
-                dict(self.engine.evaluation().values),
-                uuid=self.uuid,
-                unit=self.store.unit_code,
+        if self.uuid is None:  # fixed now, so every queued save of this page is one record
+            self.uuid = str(uuidlib.uuid4())
+        form_id, uuid, unit = self.form.form_id, self.uuid, self.store.unit_code
+        values = dict(self.engine.evaluation().values)
+        author = self.interviewer.text().strip() or self.store.clerk
+        reason, explanations = self.reason, self._explanations()
+
+        def job(store: Any) -> str:
+            return store.save(
+                form_id,
+                values,
+                uuid=uuid,
+                unit=unit,
                 status=status,
-                author=self.interviewer.text().strip() or self.store.clerk,
-                reason=self.reason,
-                explanations=self._explanations(),
+                author=author,
+                reason=reason,
+                explanations=explanations,
             )
-        except KexieError as exc:
+
+        w = self.window_.db.write(job, failed=self._save_failed)
+        return w.ok if w.finished else True
+
+    def _save_failed(self, exc: BaseException) -> None:
+        if shiboken6.isValid(self):
             show_error(self, exc)
-            return False
-        return True
+        else:
+            show_error(None, exc)
 
     save_draft = _save_draft
 

@@ -3,7 +3,6 @@ page stack where report entry and interviews open."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -36,6 +35,12 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.store = store
         from desktop.home import HomePage
+        from desktop.ops import DbWriter
+
+        # From here on the worker thread is the store's only writer; every write of this
+        # window goes through self.db.write(...), and the UI thread reads read-only.
+        self.db = DbWriter(store, self)
+        self.db.pending_changed.connect(self._on_pending)
 
         self.nav = QListWidget(objectName="nav")
         self.nav.setFixedWidth(150)
@@ -106,8 +111,8 @@ class MainWindow(QMainWindow):
     def set_language(self, code: str) -> None:
         """Switch the whole app's language now, and remember it for the next start."""
         switch_language(code)
-        with contextlib.suppress(Exception):  # remembering is a convenience only
-            self.store.set_setting("language", code)
+        # remembering is a convenience only: a failure to store it is not worth a dialog
+        self.db.write(lambda s: s.set_setting("language", code), failed=lambda _exc: None)
 
     def retranslate(self, *_: object) -> None:
         """Re-read every text this window owns; pages retranslate themselves."""
@@ -201,6 +206,11 @@ class MainWindow(QMainWindow):
         self.show_page(page)
         return page
 
+    def _on_pending(self, count: int) -> None:
+        # saves queued behind an import have been made: the open views read them now
+        if count == 0:
+            self.notify_changed("")
+
     def notify_changed(self, form_id: str = "") -> None:
         """Tell open views that records changed."""
         self.data_changed.emit(form_id)
@@ -235,4 +245,7 @@ class MainWindow(QMainWindow):
         page = self.stack.currentWidget()
         if hasattr(page, "save_draft"):
             page.save_draft()
+        # every queued write is made before the window goes; then the UI thread writes again
+        # (closing the store marks a clean shutdown)
+        self.db.hand_back()
         super().closeEvent(event)

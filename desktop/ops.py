@@ -11,6 +11,7 @@ its Cancel button calls ``task.cancel()``, which the core honours at its next ``
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -66,9 +67,31 @@ class _Runnable(QRunnable):
             self._bridge.failed.emit(exc)
         else:
             self._bridge.finished.emit(result)
+        finally:
+            _queued_done()
 
 
 _pool: QThreadPool | None = None
+_queued = 0
+_queued_lock = threading.Lock()
+
+
+def _queued_add() -> None:
+    global _queued
+    with _queued_lock:
+        _queued += 1
+
+
+def _queued_done() -> None:
+    global _queued
+    with _queued_lock:
+        _queued = max(0, _queued - 1)
+
+
+def worker_busy() -> bool:
+    """Whether a job is running or waiting on the worker thread."""
+    with _queued_lock:
+        return _queued > 0
 
 
 def worker_pool() -> QThreadPool:
@@ -143,6 +166,7 @@ class Op(QObject):
             self._timer.start(SHOW_DELAY_MS)
         self._runnable = _Runnable(fn, self.task, self.bridge)
         _job_started()
+        _queued_add()
         worker_pool().start(self._runnable)
 
     def cancel(self) -> None:
@@ -219,3 +243,145 @@ def run_op(
     return Op(
         parent, fn, title=title, success=success, failure=failure, show_progress=show_progress
     )
+
+
+# -- the single writer ------------------------------------------------------------------------
+WRITE_WAIT_S = 30.0  # an idle worker finishes a save in milliseconds; this is a safety net
+
+
+class _WriteBridge(QObject):
+    finished = Signal(object)
+
+
+class Write:
+    """One queued write: ``finished`` once it ran, then ``ok`` and ``result`` or ``error``."""
+
+    def __init__(self, fn: Callable[[Any], Any], done: Any, failed: Any) -> None:
+        self.fn, self._done, self._failed = fn, done, failed
+        self.finished = False
+        self.delivered = False
+        self.ok = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.event = threading.Event()
+
+    def deliver(self) -> None:
+        """Run the caller's callback on the UI thread (once)."""
+        if self.delivered or not self.event.is_set():
+            return
+        self.delivered = True
+        self.finished = True
+        if self.ok:
+            if self._done is not None:
+                self._done(self.result)
+        elif self._failed is not None:
+            self._failed(self.error)
+        else:
+            from desktop.errors import show_error
+
+            show_error(None, self.error)  # type: ignore[arg-type]
+
+
+class _WriteRunnable(QRunnable):
+    def __init__(self, store: Any, write: Write, bridge: _WriteBridge) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._store, self._write, self._bridge = store, write, bridge
+
+    def run(self) -> None:
+        w = self._write
+        try:
+            w.result = w.fn(self._store)
+            w.ok = True
+        except BaseException as exc:
+            w.error = exc
+        finally:
+            _queued_done()  # before the event: a write asked right after sees an idle worker
+            w.event.set()
+            self._bridge.finished.emit(w)
+
+
+class DbWriter(QObject):
+    """Every write the UI makes (autosave, finalise, delete, status, settings) runs here: on
+    the single worker thread, the store's only writer, in the order asked, queued behind any
+    import or merge. The UI thread reads through its own read-only connection.
+
+    ``write(fn, done=..., failed=...)`` runs ``fn(store)`` there. When the worker is idle the
+    call waits for it (a save takes milliseconds) and the callback runs before ``write``
+    returns, so the page behaves as if the save were immediate; when a job is running it
+    returns at once with a pending :class:`Write` whose callback runs on the UI thread when the
+    write has been made — after the job, even a cancelled one, has committed or rolled back.
+
+    Signals:
+        pending_changed: (number of writes not yet made) whenever it changes.
+    """
+
+    pending_changed = Signal(int)
+
+    def __init__(self, store: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._bridge = _WriteBridge()
+        self._bridge.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
+        self._pending: list[Write] = []
+        # the worker becomes the writer; the built-in forms and their tables are made there
+        self.write(lambda s: (s.claim_writer(), s.forms()), failed=_reraise)
+
+    @property
+    def pending(self) -> int:
+        """Writes asked for and not made yet."""
+        return sum(1 for w in self._pending if not w.event.is_set())
+
+    def write(
+        self,
+        fn: Callable[[Any], Any],
+        *,
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> Write:
+        """Run ``fn(store)`` on the writer thread (see the class docstring)."""
+        w = Write(fn, done, failed)
+        idle = not worker_busy()
+        self._pending.append(w)
+        _queued_add()
+        worker_pool().start(_WriteRunnable(self.store, w, self._bridge))
+        if idle and w.event.wait(WRITE_WAIT_S):
+            self._finish(w)
+        else:
+            self.pending_changed.emit(self.pending)
+        return w
+
+    def _on_finished(self, w: Write) -> None:
+        self._finish(w)
+
+    def _finish(self, w: Write) -> None:
+        if w in self._pending:
+            self._pending.remove(w)
+        if not w.delivered:
+            w.deliver()
+            self.pending_changed.emit(self.pending)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Process events until every write asked for has been made and reported (for closing
+        the app and for tests). Returns False on timeout."""
+        from PySide6.QtCore import QDeadlineTimer, QEventLoop
+        from PySide6.QtWidgets import QApplication
+
+        deadline = QDeadlineTimer(int(timeout * 1000))
+        while self._pending or worker_busy():
+            if deadline.hasExpired():
+                return False
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            worker_pool().waitForDone(10)
+        return True
+
+    def hand_back(self, timeout: float = 60.0) -> None:
+        """Wait for the queued writes, then make the calling (UI) thread the writer again
+        (before the store is closed, or when the window goes away)."""
+        self.wait_idle(timeout)
+        worker_pool().waitForDone(int(timeout * 1000))
+        self.store.claim_writer()
+
+
+def _reraise(exc: BaseException) -> None:
+    raise exc

@@ -39,6 +39,7 @@ from forms.model import METADATA_TYPES
 from forms.periods import label as period_label
 from i18n import tr
 from i18n.errors import KexieError
+from kexie import lifecycle
 
 Index = QModelIndex | QPersistentModelIndex
 NO_INDEX = QModelIndex()  # Qt's default "no parent"; never mutated
@@ -290,12 +291,20 @@ class DeleteCommand(QUndoCommand):
         self.page, self.form_id, self.uuid, self.reason = page, form_id, uuid, reason
 
     def redo(self) -> None:
-        self.page.store.delete(self.form_id, self.uuid, reason=self.reason)
-        self.page.changed(self.form_id)
+        form_id, uuid, reason = self.form_id, self.uuid, self.reason
+        self._write(lambda s: s.delete(form_id, uuid, reason=reason))
 
     def undo(self) -> None:
-        self.page.store.undelete(self.form_id, self.uuid)
-        self.page.changed(self.form_id)
+        form_id, uuid = self.form_id, self.uuid
+        self._write(lambda s: s.undelete(form_id, uuid))
+
+    def _write(self, fn) -> None:
+        from desktop.errors import show_error
+
+        page = self.page
+        page.window_.db.write(
+            fn, done=lambda _r: page.changed(self.form_id), failed=lambda e: show_error(page, e)
+        )
 
 
 class RecordsPage(QWidget):
@@ -432,7 +441,7 @@ class RecordsPage(QWidget):
             )
             return
         reason = None
-        if record.get("_status") in ("finalised", "exported"):
+        if lifecycle.edit_needs_reason(record.get("_status")):
             reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))
             if not reason:
                 return

@@ -9,8 +9,10 @@ saves drafts on every change.
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -33,9 +35,9 @@ from desktop.widgets import Editor, is_shown
 from forms.periods import current_period, last_periods
 from forms.periods import label as period_label
 from i18n import tr
-from i18n.errors import KexieError, ValidationError
+from i18n.errors import ValidationError
+from kexie import lifecycle
 
-LOCKED = {"finalised", "exported", "nil"}
 GRID_RADIO_MAX = 3  # longer choice lists are a drop-down, so the table stays compact
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
@@ -255,36 +257,63 @@ class ReportPage(QWidget):
     def _values(self) -> dict[str, Any]:
         return dict(self.engine.evaluation().values)
 
-    def _save(self, *, status: str) -> None:
-        """Write the grid's values with ``status``; the new record's uuid is kept."""
-        self.uuid = self.store.save(
+    def _save(self, *, status: str, done: Any = None, failed: Any = None) -> Any:
+        """Write the grid's values with ``status`` through the DB worker (the only writer).
+
+        The record's uuid is fixed before the first write, so saves queued behind an import
+        all land on one record. ``done()`` / ``failed(exc)`` run on the UI thread once the
+        write has been made (at once when the worker is idle). Returns the :class:`Write`."""
+        if self.uuid is None:
+            self.uuid = str(uuidlib.uuid4())
+        form_id, uuid, unit, period = (
             self.form.form_id,
-            self._values(),
-            uuid=self.uuid,
-            unit=self.store.unit_code,
-            period=self.period,
-            status=status,
-            author=self.store.clerk,
-            reason=self.reason,
-            explanations=self._current_explanations(),
+            self.uuid,
+            self.store.unit_code,
+            self.period,
+        )
+        values, author, reason = self._values(), self.store.clerk, self.reason
+        explanations = self._current_explanations()
+
+        def job(store: Any) -> str:
+            return store.save(
+                form_id,
+                values,
+                uuid=uuid,
+                unit=unit,
+                period=period,
+                status=status,
+                author=author,
+                reason=reason,
+                explanations=explanations,
+            )
+
+        def on_failed(exc: BaseException) -> None:
+            if failed is not None:
+                failed(exc)
+            show_error(self if shiboken6.isValid(self) else None, exc)
+
+        return self.window_.db.write(
+            job, done=(lambda _r: done()) if done else None, failed=on_failed
         )
 
     def save_draft(self) -> None:
         """Save what is typed so far (nothing to do when locked or untouched)."""
         if self.locked or not self._dirty:
             return
-        try:
-            self._save(status="draft")
-            self.status = "draft"
-            self._dirty = False
-        except KexieError as exc:
-            show_error(self, exc)
+        self.status = "draft"
+        self._dirty = False
+
+        def failed(_exc: BaseException) -> None:
+            if shiboken6.isValid(self):
+                self._dirty = True  # try again with the next change
+
+        self._save(status="draft", failed=failed)
 
     _dirty = False
 
     @property
     def locked(self) -> bool:
-        return self.status in LOCKED and self.reason is None
+        return self.status in lifecycle.READ_ONLY and self.reason is None
 
     def _apply_lock(self) -> None:
         locked = self.locked
@@ -427,17 +456,17 @@ class ReportPage(QWidget):
                 tr("ui.report.explain_needed", count=len(unexplained)),
             )
             return False
-        try:
-            self._save(status="finalised")
-        except KexieError as exc:
-            show_error(self, exc)
-            return False
+        w = self._save(status="finalised", done=self._finalised)
+        return w.ok if w.finished else True
+
+    def _finalised(self) -> None:
+        if not shiboken6.isValid(self):
+            return
         self.status, self.reason, self._dirty = "finalised", None, False
         self._apply_lock()
         self.retranslate()
         self.window_.notify_changed(self.form.form_id)
         self.window_.statusBar().showMessage(tr("ui.report.finalised"), 5000)
-        return True
 
     def nil_report(self) -> None:
         """Report "nothing to report" for this unit and period in one action."""
@@ -445,25 +474,32 @@ class ReportPage(QWidget):
             self, tr("ui.report.nil"), tr("ui.report.nil_confirm", period=period_label(self.period))
         ):
             return
-        try:
-            self.uuid = self.store.nil_report(
-                self.form.form_id,
-                unit=self.store.unit_code,
-                period=self.period,
-                author=self.store.clerk,
-            )
-        except KexieError as exc:
-            show_error(self, exc)
-            return
-        self.status, self._dirty = "nil", False
-        self._apply_lock()
-        self.retranslate()
-        self.window_.notify_changed(self.form.form_id)
+        form_id, unit, period, author = (
+            self.form.form_id,
+            self.store.unit_code,
+            self.period,
+            self.store.clerk,
+        )
+
+        def done(uuid: str) -> None:
+            if not shiboken6.isValid(self):
+                return
+            self.uuid = uuid
+            self.status, self._dirty = "nil", False
+            self._apply_lock()
+            self.retranslate()
+            self.window_.notify_changed(self.form.form_id)
+
+        self.window_.db.write(
+            lambda s: s.nil_report(form_id, unit=unit, period=period, author=author),
+            done=done,
+            failed=lambda exc: show_error(self if shiboken6.isValid(self) else None, exc),
+        )
 
     def unlock(self) -> None:
         """Edit a finalised report: a reason is required and recorded in the audit trail.
         A nil report can simply be filled in after all."""
-        if self.status == "nil":
+        if not lifecycle.edit_needs_reason(self.status):
             reason = ""
         else:
             reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))

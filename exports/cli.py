@@ -99,10 +99,20 @@ def cmd_inspect(args) -> int:
 def cmd_import(args) -> int:
     """Take a subordinate unit's bundle into local data."""
     from exports import import_bundle
+    from exports.loop_cli import import_any
     from kexie.tasks import ConsoleTask
 
     task = ConsoleTask()
     with _store(args) as store:
+        _kind, other, refused = import_any(
+            store, args.file, allow_outside=args.allow_outside, task=task
+        )
+        if other is not None:  # a return, a form package or a filled-in template
+            task.finish()
+            _print(other)
+            for problem in refused:
+                print(problem["message"], file=sys.stderr)
+            return 1 if refused else 0
         s = import_bundle(store, args.file, allow_outside=args.allow_outside, task=task)
     task.finish()
     _print({

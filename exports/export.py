@@ -13,6 +13,7 @@ from exports.specs import Normaliser, form_specs, merge_columns, tombstone_spec
 from forms import periods as P
 from i18n import get_language, normalise_language
 from i18n.errors import UsageError
+from kexie.lifecycle import SENT_BY_EXPORT
 from kexie.tasks import NULL_TASK, TaskState
 
 
@@ -57,7 +58,7 @@ def collect_form(store, form, content: Content, *, period, include_sensitive, la
     dead = [r for r in rows if r.get("_deleted")]
     if not live and not dead:
         return drafts, {}, []
-    content.sent[form.form_id] += [r["_uuid"] for r in live if r["_status"] in ("finalised", "nil")]
+    content.sent[form.form_id] += [r["_uuid"] for r in live if r["_status"] in SENT_BY_EXPORT]
     versions = sorted(
         {r.get("_form_version") or form.version for r in live + dead} - {form.version}
     )

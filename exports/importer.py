@@ -18,7 +18,17 @@ from exports.content import UnitNames
 from exports.format import TOMBSTONE_TABLE
 from exports.model import Column, ImportSummary, TableSpec
 from exports.reader import BundleReader
-from exports.resolve import CONFLICT, NEWER, OLDER, SAME, change, decide, report_identity
+from exports.resolve import (
+    CONFLICT,
+    FOREIGN,
+    REASONS,
+    REPORT_REASONS,
+    SAME,
+    Version,
+    change,
+    reconcile,
+    report_identity,
+)
 from exports.safety import check_zip_bytes
 from exports.specs import Normaliser
 from i18n.errors import BundleError, Location, Problem
@@ -119,6 +129,7 @@ def import_bundle(
         summary.refused.append(exc.as_problem())
         return summary
     summary.sha256 = reader.sha256
+    summary.warnings = reader.warnings + [p for p in reader.findings if p.severity == "warning"]
     if not reader.valid:
         summary.refused = [p for p in reader.findings if p.severity == "error"]
         return summary
@@ -174,29 +185,24 @@ def plan_import(store, m: dict, rows: dict, register: list, summary: ImportSumma
         for row, digest in incoming:
             uuid = row["_uuid"]
             old = existing.get(uuid)
+            new = _version("new", row, digest)
             if old is None:
                 ident = report_identity(form_id, row, key)
                 other = reports.get(ident) if ident else None
                 if other is not None and other["_uuid"] != uuid:
                     old_carried = _carried(norm, other)
-                    verdict = decide(
-                        other.get("_modified"),
-                        _digest(table, old_carried),
-                        row.get("_modified"),
-                        b"new",
-                    )
-                    if verdict == OLDER:
-                        summary.kept_newer += 1
-                        continue
-                    if verdict == CONFLICT:
-                        summary.conflicts.append(
-                            change(form_id, old_carried, row, "bundle.change.same_report")
-                        )
+                    held = _version("old", other, _digest(table, old_carried), held=True)
+                    outcome = reconcile([held, new])
+                    verdict = outcome.others[0][1]
+                    item = change(form_id, old_carried, row, REPORT_REASONS.get(verdict, ""))
+                    if outcome.winner is held:
+                        if verdict == CONFLICT:
+                            summary.conflicts.append(item)
+                        else:
+                            summary.kept_newer += 1
                         continue
                     main.append({"_uuid": other["_uuid"], "_deleted": 1})
-                    summary.superseded.append(
-                        change(form_id, old_carried, row, "bundle.change.replaced_report")
-                    )
+                    (summary.conflicts if verdict == CONFLICT else summary.superseded).append(item)
                 else:
                     summary.added += 1
                 # A new record: empty answers need no column (fewer columns, faster insert).
@@ -204,27 +210,34 @@ def plan_import(store, m: dict, rows: dict, register: list, summary: ImportSumma
                 written.add(uuid)
                 continue
             old_carried = _carried(norm, old)
-            verdict = decide(
-                old.get("_modified"), _digest(table, old_carried), row.get("_modified"), digest
-            )
-            if verdict == SAME and not old.get("_deleted"):
-                summary.unchanged += 1
-            elif verdict == NEWER or (verdict == SAME and old.get("_deleted")):
+            held = _version("old", old, _digest(table, old_carried), held=True)
+            outcome = reconcile([held, new])
+            verdict = outcome.others[0][1]
+            if verdict == FOREIGN:
+                summary.conflicts.append(change(form_id, old_carried, row, REASONS[FOREIGN]))
+            elif outcome.winner is held:
+                if verdict == SAME:
+                    summary.unchanged += 1
+                elif verdict == CONFLICT:
+                    summary.conflicts.append(change(form_id, old_carried, row, REASONS[CONFLICT]))
+                else:
+                    summary.kept_newer += 1
+            else:
                 main.append({n: row.get(n) for n in carried_names} | {"_deleted": 0})
                 written.add(uuid)
-                summary.superseded.append(change(form_id, old_carried, row))
-            elif verdict == OLDER:
-                summary.kept_newer += 1
-            else:
-                summary.conflicts.append(
-                    change(form_id, old_carried, row, "bundle.change.conflict")
-                )
-        for row, _ in tombs_by_form[form_id]:
+                item = change(form_id, old_carried, row, REASONS.get(verdict, ""))
+                (summary.conflicts if verdict == CONFLICT else summary.superseded).append(item)
+        for row, digest in tombs_by_form[form_id]:
             old = existing.get(row["_uuid"])
-            if old is not None and (
-                old.get("_deleted") or (old.get("_modified") or "") > (row.get("_modified") or "")
-            ):
-                continue
+            if old is not None:
+                old_carried = _carried(norm, old)
+                held = _version("old", old, _digest(table, old_carried), held=True)
+                outcome = reconcile([held, _version("new", row, digest, deleted=True)])
+                verdict = outcome.others[0][1]
+                if verdict == FOREIGN:
+                    summary.conflicts.append(change(form_id, old_carried, row, REASONS[FOREIGN]))
+                if outcome.winner is held or old.get("_deleted"):
+                    continue
             main.append({k: v for k, v in row.items() if k != "_form"} | {"_deleted": 1})
             summary.deleted += 1
         repeats: dict[str, list[dict]] = {}
@@ -253,6 +266,10 @@ def _existing(store, form_id, form, wanted: set[str]):
         return existing, reports
     key = list(getattr(form, "report_key", []) or [])
     try:
+        store.form(form_id)
+    except Exception:  # new to this installation (registered by this import): nothing held
+        return existing, reports
+    try:
         source = store.iter_rows(form_id)
     except Exception:  # a form without a table yet
         return existing, reports
@@ -264,6 +281,12 @@ def _existing(store, form_id, form, wanted: set[str]):
             if ident:
                 reports[ident] = r
     return existing, reports
+
+
+def _version(ref: str, row: dict, digest: bytes, *, held: bool = False, deleted: bool = False):
+    """A row as the reconciliation rule sees it (``exports.resolve``)."""
+    return Version(ref, row.get("_unit"), row.get("_modified"), digest,
+                   deleted or bool(row.get("_deleted")), held, row.get("_created"))  # fmt: skip
 
 
 def _carried(norm: Normaliser, row: dict) -> dict:

@@ -32,9 +32,24 @@ from exports.format import TOMBSTONE_TABLE
 from exports.importer import outside_problem
 from exports.model import Column, MergeSummary, TableSpec
 from exports.reader import _Totals
-from exports.resolve import change
+from exports.resolve import (
+    OLDER,
+    REASONS,
+    REPORT_REASONS,
+    SAME,
+    Version,
+    change,
+    reconcile,
+)
 from exports.safety import check_zip_bytes
-from exports.specs import Normaliser, display_value, form_specs, source_of, tombstone_spec
+from exports.specs import (
+    Normaliser,
+    display_value,
+    form_specs,
+    merge_columns,
+    source_of,
+    tombstone_spec,
+)
 from exports.stage import (
     MAIN,
     REPEAT,
@@ -48,6 +63,7 @@ from exports.stage import (
 from exports.xlsx_stream import UNIT_SLOT_MARK, Renderer
 from i18n import get_language, normalise_language, tr
 from i18n.errors import BundleError, Location, Problem, UsageError
+from kexie.lifecycle import NIL
 from kexie.tasks import NULL_TASK, TaskState
 
 
@@ -260,6 +276,7 @@ class _Merge:
                     summary.refused.append(outside_problem(file, unit, self.own))
                     return _drop(staged)
         src = m["sha256"]
+        summary.warnings += staged.warnings
         if staged.rows_file is not None:
             self.staging.insert_file(staged.rows_file, staged.count)
         else:
@@ -349,6 +366,7 @@ class _Merge:
                     entry["versions"].append(v)
             entry["versions"].sort()
             entry["sha256"].update(meta.get("sha256", {}))
+            content.set_key(form_id)
         content.sensitive_omitted = {f: sorted(v) for f, v in sorted(self.omitted.items()) if v}
         for table, n in db.execute("SELECT tbl, COUNT(*) FROM rows WHERE win=1 GROUP BY tbl"):
             content.counts[table] = n
@@ -390,7 +408,7 @@ class _Merge:
                 (table,),
             ):
                 row = json.loads(data)
-                if row.get("_status") != "nil":
+                if row.get("_status") != NIL:
                     content.rollups[spec.form_id].add(row)
                 content.completeness.add(spec.form_id, spec.title, row, kind)
 
@@ -484,67 +502,40 @@ def merge_bundles(
 
 
 def _resolve(staging: Staging, summary: MergeSummary, store) -> None:
-    """Mark the winning version of every record (see module docstring)."""
+    """Mark the winning version of every record: ``exports.resolve.reconcile``, the rule import
+    applies too. SQL only finds the records with more than one version in play."""
     db = staging.db
     db.execute("BEGIN")
     db.execute("CREATE INDEX rows_uuid ON rows(uuid, src)")
     db.execute("CREATE INDEX rows_tbl ON rows(tbl, win, sort)")
-    # 1. by uuid: the latest _modified; among equal ones the smallest digest (content decides).
-    for kind in (MAIN, TOMB):
-        db.execute(
-            """UPDATE rows SET win=1 WHERE rowid IN (
-                 SELECT rid FROM (SELECT rowid AS rid, ROW_NUMBER() OVER (
-                   PARTITION BY tbl, uuid ORDER BY modified DESC, digest, src) AS rn
-                   FROM rows WHERE kind=?) WHERE rn=1)""",
-            (kind,),
-        )
-    # Superseded and conflicting versions of the same uuid (identical copies are not listed).
-    pairs = db.execute(
-        """SELECT a.tbl, (SELECT data FROM body WHERE id=a.id), (SELECT data FROM body
-           WHERE id=b.id), a.modified = b.modified FROM rows a JOIN rows b
-           ON b.uuid=a.uuid AND b.tbl=a.tbl AND b.win=0 AND b.kind=a.kind AND b.digest != a.digest
-           WHERE a.win=1 AND a.kind=? GROUP BY a.rowid, b.digest ORDER BY a.uuid, b.digest""",
-        (MAIN,),
-    ).fetchall()
-    for table, new, old, same_time in pairs:
-        item = change(table, json.loads(old), json.loads(new),
-                      "bundle.change.conflict" if same_time else "")  # fmt: skip
-        (summary.conflicts if same_time else summary.superseded).append(item)
-    # 2. tombstones: a deletion at least as new as the record removes it; an older one is moot.
+    db.execute("CREATE INDEX rows_ident ON rows(ident, win)")
+    # 1. by uuid (records and tombstones together). Identical copies: any one (the smallest
+    # source, so the choice is order-free); records with different versions: the rule.
     db.execute(
-        """UPDATE rows SET win=0 WHERE win=1 AND kind=? AND EXISTS (SELECT 1 FROM rows t
-           WHERE t.kind=? AND t.win=1 AND t.uuid=rows.uuid AND t.modified >= rows.modified)""",
+        """UPDATE rows SET win=1 WHERE rowid IN (
+             SELECT rid FROM (SELECT rowid AS rid, ROW_NUMBER() OVER (
+               PARTITION BY uuid ORDER BY digest, kind, src) AS rn
+               FROM rows WHERE kind IN (?, ?)) WHERE rn=1)""",
         (MAIN, TOMB),
     )
-    db.execute(
-        """UPDATE rows SET win=0 WHERE win=1 AND kind=? AND EXISTS (SELECT 1 FROM rows m
-           WHERE m.kind=? AND m.win=1 AND m.uuid=rows.uuid)""",
-        (TOMB, MAIN),
-    )
-    # 3. reports (among records still alive): one per unit × period × form × key, the latest wins.
+    contested = db.execute(
+        """SELECT uuid FROM rows WHERE kind IN (?, ?) GROUP BY uuid
+           HAVING COUNT(DISTINCT digest) > 1 OR COUNT(DISTINCT kind) > 1 ORDER BY uuid""",
+        (MAIN, TOMB),
+    ).fetchall()
+    for (uuid,) in contested:
+        versions = _versions(db, "r.uuid=? AND r.kind IN (?, ?)", (uuid, MAIN, TOMB))
+        _apply(db, summary, versions, REASONS)
+    # 2. reports (among records still alive): one per unit × period × form × key, same rule.
     groups = db.execute(
         """SELECT ident FROM rows WHERE win=1 AND kind=? AND ident IS NOT NULL
            GROUP BY ident HAVING COUNT(*) > 1 ORDER BY ident""",
         (MAIN,),
     ).fetchall()
     for (ident,) in groups:
-        versions = db.execute(
-            """SELECT r.id, r.tbl, r.modified, r.digest, b.data FROM rows r JOIN body b
-               ON b.id=r.id WHERE r.win=1 AND r.kind=? AND r.ident=?
-               ORDER BY r.modified DESC, r.digest""",
-            (MAIN, ident),
-        ).fetchall()
-        keep = versions[0]
-        for other in versions[1:]:
-            db.execute("UPDATE rows SET win=0 WHERE rowid=?", (other[0],))
-            reason = (
-                "bundle.change.same_report"
-                if other[2] == keep[2]
-                else "bundle.change.replaced_report"
-            )
-            item = change(keep[1], json.loads(other[4]), json.loads(keep[4]), reason)
-            (summary.conflicts if other[2] == keep[2] else summary.superseded).append(item)
-    # 4. repeat rows follow the winning version (same source) of their parent, level by level.
+        versions = _versions(db, "r.win=1 AND r.kind=? AND r.ident=?", (MAIN, ident))
+        _apply(db, summary, versions, REPORT_REASONS)
+    # 3. repeat rows follow the winning version (same source) of their parent, level by level.
     while True:
         cur = db.execute(
             """UPDATE rows SET win=1 WHERE kind=? AND win=0 AND EXISTS (SELECT 1 FROM rows p
@@ -556,19 +547,56 @@ def _resolve(staging: Staging, summary: MergeSummary, store) -> None:
     db.execute("COMMIT")
 
 
+def _versions(db, where: str, params: tuple) -> list[tuple[Version, str, dict]]:
+    """(version, table, row) of the staged rows matching ``where``; local data is held."""
+    out = []
+    for rid, tbl, kind, unit, modified, digest, src, data in db.execute(
+        "SELECT r.id, r.tbl, r.kind, r.unit, r.modified, r.digest, r.src, b.data FROM rows r "
+        f"JOIN body b ON b.id=r.id WHERE {where}",
+        params,
+    ):
+        row = json.loads(data)
+        table = row.get("_form") or tbl if kind == TOMB else tbl
+        version = Version(
+            rid, unit, modified, digest, kind == TOMB, src == "0", row.get("_created")
+        )
+        out.append((version, table, row))
+    return out
+
+
+def _apply(db, summary: MergeSummary, versions: list, reasons: dict) -> None:
+    """Mark the winner among ``versions`` and list what the others were."""
+    outcome = reconcile([v for v, _, _ in versions])
+    by_ref = {v.ref: (t, row) for v, t, row in versions}
+    db.executemany("UPDATE rows SET win=0 WHERE id=?", [(v.ref,) for v, _, _ in versions])
+    db.execute("UPDATE rows SET win=1 WHERE id=?", (outcome.winner.ref,))
+    table, kept = by_ref[outcome.winner.ref]
+    listed: set[bytes] = set()
+    for v, verdict in sorted(outcome.others, key=lambda o: o[0].digest):
+        if verdict == SAME or v.digest in listed:
+            continue
+        listed.add(v.digest)
+        if (outcome.winner.deleted or v.deleted) and verdict == OLDER:
+            continue  # a deletion that won or lost by time: the tombstones say so
+        _table, row = by_ref[v.ref]
+        item = change(table, row, kept, reasons.get(verdict, ""))
+        (summary.superseded if verdict == OLDER else summary.conflicts).append(item)
+
+
 def _specs(store, tables: _Tables, local_forms: list, blobs: dict, lang: str) -> list[TableSpec]:
     """Human-labelled specs for every table, columns the union over all inputs."""
     labelled: dict[str, TableSpec] = {}
-    forms_by_id = {f.form_id: f for f in local_forms}
-    for form_id, _ in tables.meta.values():
-        if form_id is None or form_id in forms_by_id:
-            continue
-        form = _form_for(store, form_id, blobs)
-        if form is not None:
-            forms_by_id[form_id] = form
-    for form in forms_by_id.values():
-        for spec in form_specs(form, include_sensitive=True, lang=lang)[0]:
-            labelled[spec.table] = spec
+    form_ids = {f.form_id for f in local_forms}
+    form_ids |= {form_id for form_id, _ in tables.meta.values() if form_id is not None}
+    for form_id in sorted(form_ids):
+        # Every version in the inputs or installed, newest first: a question only one version
+        # has keeps its label and its roll-up rule (columns are matched by question name).
+        by_table: dict[str, list[TableSpec]] = defaultdict(list)
+        for form in _versions_of(store, form_id, blobs):
+            for spec in form_specs(form, include_sensitive=True, lang=lang)[0]:
+                by_table[spec.table].append(spec)
+        for table, specs in by_table.items():
+            labelled[table] = merge_columns(specs)
     labelled[TOMBSTONE_TABLE] = tombstone_spec(lang)
     out = []
     order = sorted(tables.meta, key=lambda t: (t == TOMBSTONE_TABLE, tables.meta[t][0] or "", t))
@@ -589,6 +617,35 @@ def _specs(store, tables: _Tables, local_forms: list, blobs: dict, lang: str) ->
         title = base.title if base is not None else table
         kind = base.kind if base is not None else "survey"
         out.append(TableSpec(table, form_id, repeat, title, cols, kind))
+    return out
+
+
+def _versions_of(store, form_id: str, blobs: dict) -> list:
+    """The form's versions known here or embedded in the inputs, newest first."""
+    from localdb.formsreg import version_key
+
+    versions = {v for (fid, v) in blobs if fid == form_id}
+    registry = getattr(store, "registry", None)
+    if registry is not None:
+        with contextlib.suppress(Exception):
+            versions |= set(registry.versions(form_id))
+    out = []
+    for version in sorted(versions, key=version_key, reverse=True):
+        form = None
+        with contextlib.suppress(Exception):
+            form = store.form(form_id, version)
+        if form is None and (form_id, version) in blobs:
+            with contextlib.suppress(Exception):
+                from forms import load_form
+
+                check_zip_bytes(blobs[(form_id, version)], Path(f"{form_id}.xlsx"))
+                form = load_form(blobs[(form_id, version)], name=f"{form_id}.xlsx")
+        if form is not None and form.version == version:
+            out.append(form)
+    if not out:
+        form = _form_for(store, form_id, blobs)
+        if form is not None:
+            out.append(form)
     return out
 
 

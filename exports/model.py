@@ -22,6 +22,7 @@ class Column:
     # Display columns: choice name -> label (selects) or question name -> label (explanations)
     choices: dict[str, str] | None = None
     explains: bool = False  # the display column of ``_explanations``
+    history: bool = False  # the display column of ``_returns`` (returns for correction)
     separator: str = "、"  # between the labels of a select_multiple answer
 
     @property
@@ -136,6 +137,7 @@ class ImportSummary:
     refused: list[Problem] = field(default_factory=list)
     backup: Path | None = None
     forms_added: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # noticed, not refused (macros ...)
 
 
 @dataclass

@@ -18,11 +18,14 @@ from exports.model import Column, TableSpec
 from forms.model import Form, Question
 from i18n import tr
 from i18n.errors import BundleError, Location
+from kexie.lifecycle import STATUSES, carried
 
 _HIDDEN_SYSTEM = {"_uuid", "_created", "_form_version", "_parent_uuid"}
 _SYSTEM_KINDS = {
     "~_explanations": TEXT,
     "~_status": TEXT,
+    "~_returns": TEXT,
+    "_returns": TEXT,
     "_uuid": TEXT,
     "_unit": TEXT,
     "_period": TEXT,
@@ -38,7 +41,16 @@ _SYSTEM_KINDS = {
     "~unit_name": TEXT,
 }
 _HEAD = ("_unit", "~unit_name", "_period")
-_TAIL = ("_status", "_explanations", "_author", "_modified", "_created", "_form_version", "_uuid")
+_TAIL = (
+    "_status",
+    "_explanations",
+    "_returns",
+    "_author",
+    "_modified",
+    "_created",
+    "_form_version",
+    "_uuid",
+)
 
 
 def question_kind(q: Question) -> str:
@@ -124,10 +136,19 @@ def form_specs(
     raw.hidden = True
     raw.label = f"{raw.label} (JSON)"
     main_cols.insert(at, shown)
+    # Returns for correction read as sentences; the JSON history travels hidden.
+    at = next(i for i, c in enumerate(main_cols) if c.name == "_returns")
+    raw = main_cols[at]
+    raw.hidden = True
+    raw.label = f"{raw.label} (JSON)"
+    main_cols.insert(at, Column("~_returns", TEXT, tr("bundle.col.returns", lang), width=40,
+                                history=True,
+                                choices={q.name: q.label(lang) for q in form.walk() if q.stores_value},
+                                separator="、" if (lang or "zh_CN").startswith("zh") else ", "))  # fmt: skip
     # Statuses read in words (已定稿, 空表); the status name travels hidden.
     at = next(i for i, c in enumerate(main_cols) if c.name == "_status")
     raw = main_cols[at]
-    statuses = ("draft", "finalised", "exported", "returned", "nil")
+    statuses = STATUSES
     main_cols.insert(at, Column("~_status", TEXT, raw.label, width=raw.width,
                                 choices={x: tr(f"db.status.{x}", lang) for x in statuses}))  # fmt: skip
     raw.hidden = True
@@ -198,10 +219,10 @@ class Normaliser:
             if v is None or v == "":
                 continue
             if kind == TEXT:
-                if v == "exported" and name == "_status":
-                    v = "finalised"  # a local note ("has been sent"); it travels as finalised
-                elif type(v) is not str:
+                if type(v) is not str:
                     v = str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v))
+                elif name == "_status":
+                    v = carried(v)  # exported is a local note ("has been sent")
                 if cells.too_long(v):
                     raise self._error("bundle.export.too_long", row, name, length=len(v))
             elif kind == INT:
@@ -263,6 +284,10 @@ def display_value(col: Column, value: object) -> str | None:
     """The text of a display column for the carried ``value`` of its source column."""
     if col.explains:
         return explanation_text(col, value)
+    if col.history:
+        from exports.returns import history_text
+
+        return history_text(value, zh=col.separator == "、", labels=col.choices)
     return choice_labels(col, value)
 
 

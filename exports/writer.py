@@ -40,7 +40,7 @@ class SheetNames:
     """Excel-valid, unique (case-insensitively) sheet names of at most 31 characters."""
 
     def __init__(self, reserved: tuple[str, ...] = (MANIFEST_SHEET, FORMS_SHEET, TOMBSTONE_TABLE)):
-        self.used = {r.lower() for r in reserved}
+        self.used = {r.lower() for r in reserved} | {"history"}  # Excel reserves "History"
 
     def take(self, wanted: str) -> str:
         base = _BAD_SHEET_CHARS.sub("_", wanted).strip() or "Sheet"

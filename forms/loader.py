@@ -70,9 +70,11 @@ TRANSLATABLE = {"label", "hint", "guidance_hint", "constraint_message", "require
 KEXIE_COLUMNS = {
     "kexie::aggregate",
     "kexie::of",
+    "kexie::previous",
     "kexie::severity",
     "kexie::sensitive",
     "kexie::unit",
+    "kexie::code",
 }
 CHOICE_ALIASES = {
     "list_name": "list_name",
@@ -521,8 +523,12 @@ class _Builder:
             kind = self._kind(q, type_text, low, choice_lists, external, source_dir, sheet, rownum)
             if kind is None:
                 continue
-            if kind == "calculate" and not q.calculation:
+            if kind == "calculate" and not q.calculation and not q.previous:
                 st.error("forms.load.missing_calculation", sheet, rownum, "calculation", name=name)
+            if q.previous and kind not in ("calculate", "hidden"):
+                st.error(
+                    "forms.load.previous_type", sheet, rownum, "kexie::previous", type=type_text
+                )
             if not name and kind == "note":
                 name = q.name = f"_note_row{rownum}"  # pyxform accepts unnamed notes
             elif not name:
@@ -660,6 +666,9 @@ class _Builder:
                     allowed="error, warning",
                 )
         q.of = cells.get("kexie::of", "").strip() or None
+        q.code = cells.get("kexie::code", "").strip()
+        q.previous = cells.get("kexie::previous", "").strip().removeprefix("${").rstrip("}")
+        q.previous = q.previous.strip() or None
         sensitive = cells.get("kexie::sensitive", "").strip().lower()
         q.sensitive = bool(sensitive) and sensitive in YES
 
@@ -903,4 +912,17 @@ def build_form(
     for key in form.report_key:
         if key not in form:
             st.error("forms.load.unknown_key", "settings", column="kexie::key", name=key)
+    codes: dict[str, int] = {}
+    for q in form.walk():
+        if q.code:
+            if q.code in codes:
+                st.error(
+                    "forms.load.duplicate_code",
+                    "survey",
+                    q.row,
+                    "kexie::code",
+                    value=q.code,
+                    first=codes[q.code],
+                )
+            codes.setdefault(q.code, q.row)
     return form, st.problems

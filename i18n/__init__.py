@@ -6,12 +6,18 @@ but together they form one catalogue: a key is defined exactly once, in both lan
 the same ``{placeholders}`` (``tests/test_i18n.py`` checks this).
 
 Use :func:`tr` everywhere a user sees text; never build sentences in code.
+
+Plurals live in the catalogue, not in code: ``{count:plural:error remains|errors remain}``
+is the first form when ``count`` is 1 and the second otherwise (English has two forms; Chinese
+needs none and simply writes ``{count}``). The placeholder is still ``count`` for the
+same-placeholders check.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import string
 import threading
 from collections.abc import Iterator
@@ -102,11 +108,69 @@ def tr(key: str, lang: str | None = None, /, **params: object) -> str:
         return key
     text = entry.get(normalise_language(lang) if lang else _language) or entry.get("en") or key
     if params:
+        params = {k: shown(v) if isinstance(v, str) else v for k, v in params.items()}
         try:
+            if PLURAL in text:
+                return _FORMATTER.vformat(text, (), _SafeParams(params))
             return text.format_map(_SafeParams(params))
         except (ValueError, IndexError):
             return text
     return text
+
+
+# Characters that would reorder, hide or fake what a message shows: C0/C1 controls, DEL, bidi
+# embeddings/overrides/isolates and marks, line/paragraph separators, lone surrogates (from
+# undecodable file names).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(m: re.Match) -> str:
+    ch = m.group(0)
+    named = _NAMED.get(ch)
+    if named:
+        return named
+    n = ord(ch)
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}"
+
+
+def shown(text: str) -> str:
+    """``text`` safe to show in a message: control and bidi characters escaped (``\\x1b``,
+    ``\\u202e``, ``\\n``), so a file name or cell text can neither hide nor reorder what the
+    user reads. :func:`tr` applies it to every text parameter; use it wherever else untrusted
+    text is shown (window titles, table cells, labels)."""
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(_escape, text)
+
+
+PLURAL = ":plural:"
+
+
+def plural(count: object, forms: str) -> str:
+    """The form of ``forms`` (``"one|other"``) that goes with ``count``: ``one`` only for 1."""
+    one, _, other = forms.partition("|")
+    if not _:
+        return one
+    try:
+        is_one = float(count) == 1  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        is_one = False
+    return one if is_one else other
+
+
+class _PluralFormatter(string.Formatter):
+    """``str.format`` plus the ``{name:plural:one|other}`` field of the catalogue."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec.startswith(PLURAL[1:]):
+            return plural(value, format_spec[len(PLURAL) - 1 :])
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _PluralFormatter()
 
 
 def placeholders(text: str) -> set[str]:

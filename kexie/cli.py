@@ -22,7 +22,15 @@ from i18n import tr
 from i18n.errors import KexieError, UsageError
 from kexie import __version__
 
-COMMAND_MODULES = ("forms.cli", "localdb.cli", "exports.cli", "bench.cli")
+COMMAND_MODULES = (
+    "forms.cli",
+    "localdb.cli",
+    "exports.cli",
+    "exports.loop_cli",
+    "exports.datacli",
+    "desktop.printcli",
+    "bench.cli",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,8 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name in (name, name.partition(".")[0]):
-                continue  # an optional area not installed (bench in a wheel or the frozen app)
+            if exc.name in (
+                name,
+                name.partition(".")[0],
+            ):  # an area not installed (bench: not in the wheel)
+                continue
             raise
         module.register(sub)
     _accept_global_options_everywhere(sub)

@@ -16,24 +16,48 @@ import json
 import uuid as uuidlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from forms.model import Form
 from forms.periods import parse_period
 from i18n.errors import Location, Problem, StorageError, UsageError, ValidationError
+from kexie import lifecycle
+from kexie.lifecycle import FINALISED, NIL, STATUSES
 from localdb.formsreg import now_iso
 from localdb.schema import quote, report_key, table_name
 
-STATUSES = ("draft", "finalised", "exported", "returned", "nil")
-LOCKED = ("finalised", "exported")  # editing these needs a reason
-TRANSITIONS: dict[str, set[str]] = {
-    "draft": {"draft", "finalised"},
-    "finalised": {"finalised", "draft", "exported", "returned"},
-    "exported": {"exported", "draft", "finalised", "returned"},
-    "returned": {"returned", "draft", "finalised"},
-    "nil": {"nil", "draft", "finalised", "exported", "returned"},
-}
-NEED_REASON = {("finalised", "draft"), ("exported", "draft"), ("exported", "finalised")}
 _REPEAT_NS = uuidlib.UUID("6f1c2f0e-5b1a-4c55-9d6e-2b8f0a3c7e11")
+
+
+def canonical_uuid(text: str) -> str:
+    """A record uuid as stored: canonical lowercase text. Case, braces, ``urn:uuid:`` and
+    surrounding blanks are variants of one uuid, never a second record; other text is refused."""
+    try:
+        return str(uuidlib.UUID(str(text).strip()))
+    except ValueError:
+        raise UsageError("db.bad_uuid", uuid=str(text)[:50]) from None
+
+
+def _instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        t = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def later_than(previous: str | None) -> str:
+    """The ``_modified`` of a change: now, but never earlier than (or equal to) the record's
+    previous ``_modified`` — with the clock set back, one millisecond after it — so the edit
+    still supersedes the copy the level above already holds."""
+    now = now_iso()
+    before = _instant(previous)
+    if before is None or _instant(now) > before:
+        return now
+    bumped = before.astimezone(UTC) + timedelta(milliseconds=1)
+    return bumped.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass
@@ -129,23 +153,28 @@ class RecordsMixin:
         author: str | None = None,
         reason: str | None = None,
         explanations: dict[str, str] | None = None,
+        version: str | None = None,
     ) -> str:
         """Validate and store one record (new, or the one with ``uuid``); returns its uuid.
+        ``version`` chooses the form version (default: the current one; see
+        ``exports.packages.form_for_period`` for the version that applies to a period).
 
         Drafts may hold errors. ``status="finalised"`` needs no errors and an explanation for
         every warning (``explanations`` {field: text}, merged with those already stored).
         Editing a finalised or exported record needs a ``reason``. Reports need ``period`` and
         are unique per unit × period (× the form's key questions).
         """
-        form = self.form(form_id)
-        if status not in ("draft", "finalised"):
+        form = self.form(form_id, version)
+        if status not in lifecycle.SAVE_STATUSES:
             raise UsageError("db.bad_status", status=status)
         table = table_name(form_id)
+        if uuid is not None:
+            uuid = canonical_uuid(uuid)
         old = self._row(table, uuid) if uuid else None
         if old is not None:
             if old["_deleted"]:
                 raise ValidationError("db.record_deleted", fix="db.record_deleted.fix", uuid=uuid)
-            if old["_status"] in LOCKED and not (reason or "").strip():
+            if lifecycle.edit_needs_reason(old["_status"]) and not (reason or "").strip():
                 raise ValidationError("db.reason_required", uuid=uuid, status=old["_status"])
             unit = unit or old["_unit"]
             period = period or old["_period"]
@@ -156,10 +185,10 @@ class RecordsMixin:
         unit = self._check_unit(unit)
         period = self._check_period(form, period)
         evaluation = _evaluate(form, values)
-        if status == "finalised":
+        if status == FINALISED:
             self._check_finalisable(form, evaluation.problems, merged)
         clean = evaluation.values
-        now = now_iso()
+        now = later_than(old["_modified"] if old else None)
         record_uuid = uuid or str(uuidlib.uuid4())
         row = {
             "_uuid": record_uuid,
@@ -234,9 +263,9 @@ class RecordsMixin:
         with self.sqlite_errors(), self.db.atomic():
             if existing:
                 old = self._row(table, existing)
-                if old["_status"] == "nil":
+                if old["_status"] == NIL:
                     return existing
-                if old["_status"] not in ("draft", "returned"):
+                if old["_status"] not in lifecycle.OPEN:
                     raise StorageError(
                         "db.report_exists",
                         fix="db.report_exists.fix",
@@ -245,11 +274,10 @@ class RecordsMixin:
                         period=period,
                     )
                 cleared = {q.name: None for q in form.fields()}
-                self._update(table, existing, {**cleared, "_status": "nil", "_modified": now})
+                self._update(table, existing, {**cleared, "_status": NIL,
+                                               "_modified": later_than(old["_modified"])})  # fmt: skip
                 self._write_repeats(form, existing, {r.name: [] for r in form.repeats()})
-                self._audit(
-                    who, form_id, existing, "_status", old["_status"], "nil", None, "status"
-                )
+                self._audit(who, form_id, existing, "_status", old["_status"], NIL, None, "status")
                 return existing
             record_uuid = str(uuidlib.uuid4())
             row = {
@@ -257,7 +285,7 @@ class RecordsMixin:
                 "_unit": unit,
                 "_period": period,
                 "_form_version": form.version,
-                "_status": "nil",
+                "_status": NIL,
                 "_deleted": 0,
                 "_created": now,
                 "_modified": now,
@@ -267,7 +295,7 @@ class RecordsMixin:
             }
             self._check_unique(form, row)
             self._insert(table, row)
-            self._audit(who, form_id, record_uuid, "_status", None, "nil", None, "nil")
+            self._audit(who, form_id, record_uuid, "_status", None, NIL, None, "nil")
         return record_uuid
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -287,27 +315,27 @@ class RecordsMixin:
         ``nil`` (the export is still audited).
         """
         form = self.form(form_id)
-        if status not in STATUSES:
+        if not lifecycle.is_status(status):
             raise UsageError("db.bad_status", status=status)
         table = table_name(form_id)
         old = self._row(table, uuid)
         if old is None:
             raise UsageError("db.no_record", uuid=uuid, form_id=form_id)
         current = old["_status"]
-        if status not in TRANSITIONS[current]:
+        if not lifecycle.can_move(current, status):
             raise ValidationError("db.bad_transition", old=current, new=status)
-        if (status == "returned" or (current, status) in NEED_REASON) and not (
-            reason or ""
-        ).strip():
+        if lifecycle.needs_reason(current, status) and not (reason or "").strip():
             raise ValidationError("db.reason_required", uuid=uuid, status=current)
-        if status == "finalised" and current != "nil":
+        if status == FINALISED and current != NIL:
             record = self.get(form_id, uuid) or {}
             evaluation = _evaluate(form, record)
             self._check_finalisable(form, evaluation.problems, record.get("_explanations") or {})
-        new = "nil" if current == "nil" and status == "exported" else status
+        new = NIL if current == NIL and status == lifecycle.EXPORTED else status
         with self.sqlite_errors(), self.db.atomic():
             if new != current:
-                self._update(table, uuid, {"_status": new, "_modified": now_iso()})
+                self._update(
+                    table, uuid, {"_status": new, "_modified": later_than(old["_modified"])}
+                )
             self._audit(
                 author or self.clerk, form_id, uuid, "_status", current, status, reason, "status"
             )
@@ -332,26 +360,28 @@ class RecordsMixin:
         who = author or self.clerk
         wanted = list(dict.fromkeys(uuids))
         now = now_iso()
+        sent = sorted(lifecycle.SENT_BY_EXPORT)
+        sent_marks = ", ".join("?" * len(sent))
         with self.sqlite_errors(), self.db.atomic():
             found: list[tuple[str, str]] = []
             for i in range(0, len(wanted), 500):
                 chunk = wanted[i : i + 500]
                 found += self.db.execute(
                     f"SELECT _uuid, _status FROM {quote(table)} WHERE _status IN "
-                    f"('finalised', 'nil') AND _uuid IN ({', '.join('?' * len(chunk))})",
-                    chunk,
+                    f"({sent_marks}) AND _uuid IN ({', '.join('?' * len(chunk))})",
+                    [*sent, *chunk],
                 ).fetchall()
             order = {u: i for i, u in enumerate(wanted)}
             found.sort(key=lambda r: order[r[0]])
-            done = [(u,) for u, status in found if status == "finalised"]
-            self.db.conn.executemany(
-                f"UPDATE {quote(table)} SET _status = 'exported' WHERE _uuid = ?", done
-            )
+            done = [
+                (lifecycle.after_export(s), u) for u, s in found if lifecycle.after_export(s) != s
+            ]
+            self.db.conn.executemany(f"UPDATE {quote(table)} SET _status = ? WHERE _uuid = ?", done)
             self.db.conn.executemany(
                 "INSERT INTO _audit (at, who, form_id, record_uuid, field, old, new, reason, "
                 "action) VALUES (?,?,?,?,?,?,?,?,?)",
                 [
-                    (now, who, form_id, u, "_status", status, "exported", reason, "status")
+                    (now, who, form_id, u, "_status", status, lifecycle.EXPORTED, reason, "status")
                     for u, status in found
                 ],
             )
@@ -382,7 +412,7 @@ class RecordsMixin:
         with self.sqlite_errors(), self.db.atomic():
             if not flag:
                 self._check_unique(form, {**old, "_deleted": 0})
-            self._update(table, uuid, {"_deleted": flag, "_modified": now_iso()})
+            self._update(table, uuid, {"_deleted": flag, "_modified": later_than(old["_modified"])})
             self._audit(
                 author or self.clerk,
                 form_id,

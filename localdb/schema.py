@@ -57,6 +57,15 @@ def m002_form_definitions(db: Database) -> None:
     db.execute("ALTER TABLE _forms ADD COLUMN definition TEXT")
 
 
+@MIGRATIONS()
+def m003_return_history(db: Database) -> None:
+    """Every form table gets ``_returns``: the history of returns for correction (退回)."""
+    for name in db.table_names():
+        fresh = "_returns" not in {c.name for c in db[name].columns}
+        if name.startswith("form_") and "__" not in name and fresh:
+            db.execute(f"ALTER TABLE {quote(name)} ADD COLUMN _returns TEXT")
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 
 SYSTEM_COLUMNS: dict[str, str] = {
@@ -70,6 +79,7 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "_modified": "TEXT",
     "_author": "TEXT",
     "_explanations": "TEXT",
+    "_returns": "TEXT",  # JSON list of returns for correction (exports/returns.py)
     "_source": "TEXT",
 }
 REPEAT_SYSTEM_COLUMNS: dict[str, str] = {

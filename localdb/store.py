@@ -6,9 +6,15 @@ file. One writer per data folder, enforced by :class:`localdb.lock.FolderLock`. 
 reports are handled by :class:`localdb.records.RecordsMixin`.
 
 The connection runs in autocommit mode (``isolation_level=None``): nothing is written outside an
-explicit ``db.atomic()`` block, so no transaction is ever left open by accident. It may be used
-from another thread than the one that opened it (the desktop's single DB worker), never from two
-at once.
+explicit ``db.atomic()`` block, so no transaction is ever left open by accident.
+
+Threads: one thread is the store's *writer* (the one that opened it, until another calls
+:meth:`Store.claim_writer` — the desktop's single DB worker does). ``store.db`` is routed by
+thread: the writer gets the one read-write connection; any other thread gets a read-only
+connection of its own (``mode=ro``, ``query_only``), which sees only committed data — never a
+writer's open transaction. A write from any other thread raises :class:`WrongThreadError` (a
+programming error, so a regression fails loudly instead of slipping a write into someone else's
+transaction, where a rollback would silently take it away).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +42,29 @@ from localdb.units import Unit
 DB_NAME = "kexie.sqlite"
 BACKUP_KEEP = 20
 BUSY_TIMEOUT_MS = 5000
+
+
+class WrongThreadError(RuntimeError):
+    """A write to the store from a thread that is not its writer (a bug in the caller: route
+    the write through the writer thread, e.g. the desktop's DB worker)."""
+
+
+class RoutedDatabase:
+    """``store.db``: the read-write database on the writer thread, a read-only one of the
+    calling thread's own elsewhere. ``atomic()`` (the only way code writes) refuses to start on
+    any thread but the writer."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self._store._thread_db(), name)
+
+    def __getitem__(self, name: str):
+        return self._store._thread_db()[name]
+
+    def atomic(self):
+        return self._store._writer_db("atomic").atomic()
 
 
 def open_store(data_dir: str | Path, *, create: bool = True, wait: float = 0.0) -> Store:
@@ -86,7 +116,12 @@ class Store(RecordsMixin):
                 fix="db.no_data.fix",
                 path=str(self.path),
             )
-        self.db = _connect(self.path)
+        self._write_db = _connect(self.path)
+        self._writer = threading.get_ident()
+        self._readers = threading.local()
+        self._reader_list: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.db = RoutedDatabase(self)
         self.recovered = False
         try:
             with self.sqlite_errors():
@@ -103,24 +138,68 @@ class Store(RecordsMixin):
                     self._check_integrity()
                 self.set_setting("session_open", True)
         except BaseException:
-            self.db.close()
+            self._write_db.close()
             raise
         self.registry = FormRegistry(self.db, folder / "forms")
         self._units: LocalUnits | None = None
         self._tables_ok: set[tuple[str, str]] = set()
 
+    # -- threads ---------------------------------------------------------------------------
+    def claim_writer(self) -> None:
+        """Make the calling thread the only one that may write (e.g. the desktop's DB worker,
+        and the UI thread again once that worker has stopped). Refused while the current
+        writer is inside a transaction."""
+        if self._writer == threading.get_ident():
+            return
+        if self._write_db.conn.in_transaction:
+            raise WrongThreadError("the store's writer is inside a transaction")
+        self._writer = threading.get_ident()
+
+    @property
+    def is_writer(self) -> bool:
+        """Whether the calling thread is the store's writer."""
+        return self._writer == threading.get_ident()
+
+    def _writer_db(self, what: str = "write") -> Database:
+        if self._writer != threading.get_ident():
+            raise WrongThreadError(
+                f"{what} on {self.path} from thread {threading.current_thread().name!r}, "
+                "which is not the store's writer"
+            )
+        return self._write_db
+
+    def _thread_db(self) -> Database:
+        if self._writer == threading.get_ident():
+            return self._write_db
+        db = getattr(self._readers, "db", None)
+        if db is None:
+            db = _connect_reader(self.path)
+            self._readers.db = db
+            with self._readers_lock:
+                self._reader_list.append(db.conn)
+        return db
+
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        """Mark a clean shutdown, close the database and release the folder lock."""
+        """Mark a clean shutdown, close the database and release the folder lock.
+
+        Closing ends every thread's use of the store: the closing thread becomes the writer
+        (refused while the writer is inside a transaction; then the clean-shutdown mark is
+        skipped and the next open runs a quick check)."""
         if not self._lock.held:
             return
         try:
+            self.claim_writer()
             self.set_setting("session_open", False)
-            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except (sqlite3.Error, StorageError):
+            self._writer_db("close").execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except (sqlite3.Error, StorageError, WrongThreadError):
             pass  # closing must not fail; the next open runs a quick check
         finally:
-            self.db.close()
+            with self._readers_lock:
+                for conn in self._reader_list:
+                    conn.close()
+                self._reader_list.clear()
+            self._write_db.close()
             self._lock.release()
 
     def __enter__(self) -> Store:
@@ -135,6 +214,9 @@ class Store(RecordsMixin):
         try:
             yield
         except sqlite3.OperationalError as exc:
+            if not self.is_writer and "readonly" in str(exc).lower():
+                # a write slipped past atomic() on a reader's connection: the caller's bug
+                raise WrongThreadError(f"write on {self.path} from a reader thread") from exc
             raise storage_error_from_sqlite(exc, self.path) from exc
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
@@ -268,7 +350,7 @@ class Store(RecordsMixin):
             folder.mkdir(parents=True, exist_ok=True)
             dest = sqlite3.connect(target)
             try:
-                self.db.conn.backup(dest)
+                self.db.conn.backup(dest)  # any thread: a committed snapshot
                 # a backup is one self-contained file, safe to copy around
                 dest.execute("PRAGMA journal_mode = DELETE")
             finally:
@@ -330,7 +412,7 @@ def restore(data_dir: str | Path, backup_path: str | Path) -> Path:
         src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
         try:
             with store.sqlite_errors():
-                src.backup(store.db.conn)
+                src.backup(store._writer_db("restore").conn)
         finally:
             src.close()
     # reopen once so migrations of an older backup run now, with their own backup
@@ -380,6 +462,25 @@ def _connect(path: Path) -> Database:
     except sqlite3.DatabaseError as exc:
         raise storage_error_from_sqlite(exc, path) from exc
     return db
+
+
+def _connect_reader(path: Path) -> Database:
+    """A read-only connection for a thread that is not the writer: it sees committed data only
+    (WAL), and SQLite itself refuses any write on it."""
+    try:
+        conn = sqlite3.connect(
+            path.resolve().as_uri() + "?mode=ro",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        raise storage_error_from_sqlite(exc, path) from exc
+    return Database(conn, execute_plugins=False)
 
 
 def storage_error_from_sqlite(exc: sqlite3.Error, path: Path) -> StorageError:

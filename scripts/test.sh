@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk fontconfig)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # printed PDFs: text, pages, PNGs
 ldconfig -p 2>/dev/null | grep -q libEGL.so.1 || need+=(libegl1)
 ldconfig -p 2>/dev/null | grep -q libxkbcommon.so.0 || need+=(libxkbcommon0)
 ldconfig -p 2>/dev/null | grep -q libGL.so.1 || need+=(libgl1)

@@ -6,16 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-# Property tests: CI runs a fixed, derandomised profile so a submission never fails on a seed;
-# locally `HYPOTHESIS_PROFILE=long pytest` searches much further.
-settings.register_profile("ci", derandomize=True, print_blob=True)
-settings.register_profile("dev", print_blob=True)
-settings.register_profile("long", max_examples=5000, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+# Property tests: profiles ci / dev / long (see tests/profiles.py).
+import tests.profiles  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "xlsform-corpus"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import i18n
@@ -46,3 +47,40 @@ def test_location_row_is_localised():
     loc = Location(file="f.xlsx", sheet="survey", row=12, column="constraint")
     assert loc.describe("zh_CN") == "f.xlsx survey 第12行 constraint"
     assert loc.describe("en") == "f.xlsx survey row 12 constraint"
+
+
+def test_plural_forms_follow_the_count():
+    i18n.set_language("en")
+    assert tr("db.has_errors", count=1, first="x").startswith("1 error remains,")
+    assert tr("db.has_errors", count=3, first="x").startswith("3 errors remain,")
+    assert tr("forms.expr.arity", name="f", expected=1, got=2, pos=3) == (
+        "The function f() takes 1 argument, not 2 (character 3)."
+    )
+    assert tr("ui.report.summary", errors=1, warnings=0) == (
+        "1 error to correct, 0 warnings to explain"
+    )
+    i18n.set_language("zh_CN")
+    assert tr("db.has_errors", count=1, first="x").startswith("还有 1 处错误")
+
+
+def test_plural_with_a_missing_or_odd_count_still_reads():
+    assert i18n.plural("many", "one|other") == "other"
+    assert i18n.plural(None, "one|other") == "other"
+    assert i18n.plural(1.0, "one|other") == "one"
+    i18n.set_language("en")
+    assert tr("ui.records.count") == "{count} {count:plural:record|records}"  # no params: as is
+    assert tr("ui.records.count", other=1) == "{count} records"
+
+
+PLURAL_SUSPECT = re.compile(r"\{(\w+)\}\s+([a-z]+s)\b")
+COUNTED = {"count", "errors", "warnings", "missed", "unavailable", "expected", "got", "units"}
+COUNTED |= {"rows", "columns", "n", "total", "inputs", "files", "records"}
+
+
+def test_english_plurals_are_in_the_catalogue_not_guessed():
+    """A counted noun in English goes through {n:plural:...}; "(s)" is never written."""
+    for key, texts in catalog().items():
+        en = texts["en"]
+        assert "(s)" not in en, key
+        for name, word in PLURAL_SUSPECT.findall(en):
+            assert name not in COUNTED, f"{key}: “{{{name}}} {word}” needs {{{name}:plural:…}}"

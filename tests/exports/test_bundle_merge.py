@@ -150,9 +150,14 @@ def test_same_time_different_content_is_a_conflict(tmp_path):
     s2 = merge_bundles(county, [pb, pa], tmp_path / "m2.xlsx")
     assert len(s1.conflicts) == 1 and s1.conflicts[0].fields["age"] in {(1, 2), (2, 1)}
     assert s1.sha256 == s2.sha256
-    import_bundle(county, pa)
-    imp = import_bundle(county, pb)
-    assert len(imp.conflicts) == 1 and county.tables["t_survey"][uid]["age"] == 1
+    kept = int(_sheet(tmp_path / "m1.xlsx", "测试调查")[1][3])  # 年龄 of the merged winner
+    # Import applies the same rule: whichever bundle comes first, it keeps merge's winner.
+    for first, second in ((pa, pb), (pb, pa)):
+        store = FakeStore(COUNTY1)
+        import_bundle(store, first)
+        imp = import_bundle(store, second)
+        assert len(imp.conflicts) == 1 and imp.conflicts[0].reason == "bundle.change.same_time"
+        assert store.tables["t_survey"][uid]["age"] == kept
 
 
 def test_import_supersedes_newer_and_keeps_ours_when_newer(tmp_path):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from exports import export_bundle, import_bundle, inspect_bundle
 from exports.format import MAX_CELL_CHARS
+from tests.profiles import examples
 
 TOWN = "110101001000"
 COUNTY = "110101000000"
@@ -119,7 +120,9 @@ def test_english_bundle_has_english_sheets(tmp_path):
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     notes=st.lists(st.one_of(st.none(), st.text(min_size=0, max_size=60)), min_size=1, max_size=6),

@@ -39,7 +39,7 @@ def test_switch_language_without_restart(qtbot, window):
 def test_dashboard_charts_and_completeness(qtbot, window):
     from localdb.demo import run_demo
 
-    run_demo(window.store, records=10, seed=5)
+    window.db.write(lambda s: run_demo(s, records=10, seed=5))
     window.nav.setCurrentRow(2)
     page = window.dashboard_page()
     assert window.stack.currentWidget() is page

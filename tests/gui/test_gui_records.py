@@ -16,7 +16,7 @@ SURVEY = "kexie_survey"
 def demo_window(window):
     from localdb.demo import run_demo
 
-    run_demo(window.store, records=30, seed=11)
+    window.db.write(lambda s: run_demo(s, records=30, seed=11))
     return window
 
 
@@ -96,7 +96,7 @@ def test_open_a_finalised_record_needs_a_reason(qtbot, demo_window, answers):
 def test_large_table_reads_only_the_pages_it_shows(qtbot, window):
     import bench.app_start as bench
 
-    bench.fill_records(window.store, SURVEY, 20_000)
+    window.db.write(lambda s: bench.fill_records(s, SURVEY, 20_000))
     page = _page(window)
     model = page.model
     assert model.rowCount() == 20_000
@@ -114,7 +114,7 @@ def test_search_on_a_large_table_runs_in_the_background(qtbot, window):
 
     import bench.app_start as bench
 
-    bench.fill_records(window.store, SURVEY, 20_000)
+    window.db.write(lambda s: bench.fill_records(s, SURVEY, 20_000))
     page = _page(window)
     model = page.model
     start = time.perf_counter()

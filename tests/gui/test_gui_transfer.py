@@ -19,7 +19,7 @@ TOWNSHIP = "110108001000"  # 万寿路街道, under the county of the window fix
 def demo_window(window):
     from localdb.demo import run_demo
 
-    run_demo(window.store, records=6, seed=7)
+    window.db.write(lambda s: run_demo(s, records=6, seed=7))
     window.notify_changed("")
     return window
 

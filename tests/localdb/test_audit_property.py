@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from localdb import open_store
 from tests.localdb.conftest import UNIT, survey_form
+from tests.profiles import examples
 
 names = st.sampled_from(["张三", "李四", "王五", None])
 ages = st.one_of(st.none(), st.integers(min_value=0, max_value=99))
@@ -23,7 +24,7 @@ operation = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operation, min_size=1, max_size=12))
 def test_audit_trail_replays_to_the_table(ops):
     with tempfile.TemporaryDirectory() as tmp, open_store(tmp) as store:
