@@ -316,16 +316,17 @@ class Summary:
 
 
 def summarise(store, form_id: str, period: str, *, unit: str | None = None, lang=None) -> Summary:
-    """Roll this unit's and its subordinates' carried reports for ``period`` up with the
-    bundle's rules: within a unit and period ``sum``/``last`` add and ``average`` means; over
-    the months of a longer ``period`` flows add and stocks take the latest; across units
-    ``sum``/``last`` add and ``average`` means (``exports.rollup.ReportRollup``)."""
+    """Roll this unit's and its subordinates' reported figures for ``period`` up with the
+    bundle's own rules (``exports.rollup.ReportRollup.figure``): flows add up, a stock is each
+    reporting unit's (× report key) latest value within ``period`` summed over units, an
+    average the mean of the underlying reports; nil and returned reports add nothing."""
     form = store.form(form_id)
     period = _check_period(form, period, coarser_ok=True)
     code = normalise_code(unit) if unit else store.unit_code
     names = UnitNames(store.units, code)
     specs, _ = form_specs(form, include_sensitive=False, lang=lang)
     rollup = ReportRollup(specs[0], names.group, lang)
+    rollup.key = list(form.report_key)
     status: dict[str, str] = {}
     for r in store.records(form_id, within=code, status=sorted(L.REPORTED)):
         if r.get("_deleted") or not in_period(r, period):
@@ -336,12 +337,10 @@ def summarise(store, form_id: str, period: str, *, unit: str | None = None, lang
             continue
         status[g] = "data"
         rollup.add(r)
-    per = rollup.values()
-    by_unit: dict[str, dict[str, object]] = {}
-    for g in sorted({g for g, _ in per}):
-        series = {p: v for (gg, p), v in per.items() if gg == g}
-        by_unit[g] = rollup.over_time(series)
-    total = rollup.across(list(by_unit.values())) if by_unit else {}
+    periods = sorted({p for by in rollup.rows.values() for p in by})
+    groups = sorted(rollup.rows)
+    by_unit = {g: rollup.figure(rollup._items([g], periods)) for g in groups}
+    total = rollup.figure(rollup._items(groups, periods)) if groups else {}
     expected = [(u.code, u.name) for u in store.units.children(code)]
     for c, _ in expected:
         status.setdefault(c, "missing")
