@@ -104,11 +104,15 @@ def cmd_import(args) -> int:
 
     task = ConsoleTask()
     with _store(args) as store:
-        _kind, other, _ = import_any(store, args.file, allow_outside=args.allow_outside, task=task)
+        _kind, other, refused = import_any(
+            store, args.file, allow_outside=args.allow_outside, task=task
+        )
         if other is not None:  # a return, a form package or a filled-in template
             task.finish()
             _print(other)
-            return 0
+            for problem in refused:
+                print(problem["message"], file=sys.stderr)
+            return 1 if refused else 0
         s = import_bundle(store, args.file, allow_outside=args.allow_outside, task=task)
     task.finish()
     _print({

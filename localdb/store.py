@@ -3,7 +3,8 @@
 One SQLite file (``DATA/kexie.sqlite``) in WAL mode with ``synchronous=NORMAL``: a committed
 save survives the app being killed; a power cut may lose the last moments but never corrupts the
 file. One writer per data folder, enforced by :class:`localdb.lock.FolderLock`. Records and
-reports are handled by :class:`localdb.records.RecordsMixin`.
+reports are the composed manager ``store.records`` (:class:`localdb.records.Records`); the
+store offers its operations as its own methods too (``store.save`` = ``store.records.save``).
 
 The connection runs in autocommit mode (``isolation_level=None``): nothing is written outside an
 explicit ``db.atomic()`` block, so no transaction is ever left open by accident.
@@ -23,9 +24,11 @@ import json
 import re
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
@@ -36,12 +39,14 @@ from localdb.formsreg import FormRegistry
 from localdb.fsinfo import is_network_path
 from localdb.localunits import LocalUnits
 from localdb.lock import FolderLock, storage_error_from_os
-from localdb.records import RecordsMixin
-from localdb.units import Unit
+from localdb.records import Records
+from localdb.units import Unit, resolve_unit
 
 DB_NAME = "kexie.sqlite"
 BACKUP_KEEP = 20
 BUSY_TIMEOUT_MS = 5000
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class WrongThreadError(RuntimeError):
@@ -102,11 +107,29 @@ def open_store(data_dir: str | Path, *, create: bool = True, wait: float = 0.0) 
         raise
 
 
-class Store(RecordsMixin):
+def _forward(method: Callable[Concatenate[Records, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """``Store.name = _forward(Records.name)``: the store's method calls ``store.records.name``
+    with the same signature (for type checkers too) and docstring."""
+    name = method.__name__
+
+    def forwarded(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return getattr(self.records, name)(*args, **kwargs)
+
+    forwarded.__name__ = forwarded.__qualname__ = name
+    forwarded.__doc__ = method.__doc__
+    forwarded.__wrapped__ = method  # type: ignore[attr-defined]  # inspect.signature follows it
+    return forwarded
+
+
+class Store:
     """An open data folder. Close it (or use it as a context manager) to release the lock."""
+
+    records: Records
+    """Records and reports (callable: ``store.records(form_id, ...)`` lists them)."""
 
     def __init__(self, folder: Path, lock: FolderLock, *, create: bool = True) -> None:
         self.folder = folder
+        self.records = Records(self)
         self.path = folder / DB_NAME
         self._lock = lock
         if not self.path.exists() and not create:
@@ -143,6 +166,20 @@ class Store(RecordsMixin):
         self.registry = FormRegistry(self.db, folder / "forms")
         self._units: LocalUnits | None = None
         self._tables_ok: set[tuple[str, str]] = set()
+
+    # -- records: the operations of ``store.records``, offered on the store as before -------
+    save = _forward(Records.save)
+    nil_report = _forward(Records.nil_report)
+    set_status = _forward(Records.set_status)
+    mark_exported = _forward(Records.mark_exported)
+    delete = _forward(Records.delete)
+    undelete = _forward(Records.undelete)
+    get = _forward(Records.get)
+    find_report = _forward(Records.find_report)
+    count = _forward(Records.count)
+    audit_rows = _forward(Records.audit_rows)
+    iter_rows = _forward(Records.iter_rows)
+    upsert_rows = _forward(Records.upsert_rows)
 
     # -- threads ---------------------------------------------------------------------------
     def claim_writer(self) -> None:
@@ -418,32 +455,6 @@ def restore(data_dir: str | Path, backup_path: str | Path) -> Path:
     # reopen once so migrations of an older backup run now, with their own backup
     open_store(data_dir).close()
     return safety
-
-
-def resolve_unit(units, code: str) -> Unit:
-    """The real unit for a user-typed code, or a UsageError that suggests what was meant."""
-    from localdb.units import normalise_code
-
-    unit = units.get(code) if normalise_code(code) else None
-    if unit is not None and not unit.hidden:
-        return unit
-    if normalise_code(code) is None:
-        raise UsageError("units.malformed", fix="units.malformed.fix", code=code)
-    if unit is not None and unit.hidden:
-        parent = units.get(unit.parent) if unit.parent else None
-        raise UsageError(
-            "units.placeholder",
-            code=code,
-            name=unit.name,
-            parent=parent.name if parent else "",
-            parent_code=parent.short_code if parent else "",
-        )
-    near = units.suggest(code)
-    if near:
-        raise UsageError(
-            "units.unknown_near", code=code, name=near[0].name, near=near[0].short_code
-        )
-    raise UsageError("units.unknown", fix="units.unknown.fix", code=code)
 
 
 def _connect(path: Path) -> Database:
