@@ -131,9 +131,14 @@ class InterviewPage(QWidget):
         self.btn_close.clicked.connect(self.close_page)
         self.hint = QLabel(objectName="interview_hint")
         self.hint.setStyleSheet("color: #666;")
+        from desktop.printing import print_buttons
+
+        self.btn_print, self.btn_pdf = print_buttons(self, self.papers, self._pdf_name)
         foot = QHBoxLayout()
         foot.addWidget(self.btn_close)
         foot.addWidget(self.hint, 1)
+        foot.addWidget(self.btn_print)
+        foot.addWidget(self.btn_pdf)
         foot.addWidget(self.btn_back)
         foot.addWidget(self.btn_next)
 
@@ -307,6 +312,17 @@ class InterviewPage(QWidget):
             for n, q in self.questions.items()
             if q.explain.text().strip()
         }
+
+    def papers(self) -> list[Any]:
+        """This interview on paper, as saved (drafts save on every change)."""
+        from exports.paper import interview_paper
+
+        if self.uuid is None or self.store.get(self.form.form_id, self.uuid) is None:
+            return []
+        return [interview_paper(self.store, self.form.form_id, self.uuid)]
+
+    def _pdf_name(self) -> str:
+        return f"{self.form.title()}-{(self.uuid or '')[:8]}.pdf"
 
     def _save_draft(self, status: str = "draft") -> bool:
         if lifecycle.edit_needs_reason(self.status) and self.reason is None:
@@ -588,6 +604,9 @@ class InterviewPage(QWidget):
         self.btn_next.setText(tr("ui.interview.next"))
         self.btn_close.setText(tr("ui.interview.close"))
         self.btn_finalise.setText(tr("ui.interview.finalise"))
+        from desktop.printing import retranslate_buttons
+
+        retranslate_buttons(self.btn_print, self.btn_pdf)
         self.hint.setText(tr("ui.interview.keys"))
         self._refresh(set(self.questions))
         self.show_index(self.current)
