@@ -52,7 +52,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--show", action="store_true", help=tr("returns.cli.opt.show"))
     p.set_defaults(func=cmd_report)
 
+    p = subparsers.add_parser("template", help=tr("template.cli.help"),
+                              description=tr("template.cli.help"))  # fmt: skip
+    p.add_argument("form", metavar="FORM", help=tr("returns.cli.opt.form"))
+    p.add_argument("--unit", metavar="CODE", help=tr("template.cli.opt.unit"))
+    p.add_argument("--period", metavar="P", required=True, help=tr("returns.cli.opt.period"))
+    p.add_argument("--out", metavar="FILE", required=True, help=tr("template.cli.opt.out"))
+    p.add_argument("--bundle-lang", choices=["zh_CN", "en"], help=tr("bundle.cli.opt.bundle_lang"))
+    p.set_defaults(func=cmd_template)
+
     _register_forms(subparsers)
+
+
+def cmd_template(args) -> int:
+    from exports.template import write_template, write_templates_for_subordinates
+
+    with _store(args) as store:
+        if args.unit:
+            _print(write_template(store, args.form, unit=args.unit, period=args.period,
+                                  out=args.out, lang=args.bundle_lang))  # fmt: skip
+        else:
+            done = write_templates_for_subordinates(store, args.form, period=args.period,
+                                                    folder=args.out, lang=args.bundle_lang)  # fmt: skip
+            _print({"folder": args.out, "templates": [{"out": d["out"], "unit": d["unit"]}
+                                                      for d in done]})  # fmt: skip
+    return 0
 
 
 def _register_forms(subparsers: argparse._SubParsersAction) -> None:
@@ -196,5 +220,5 @@ def import_any(store, path, *, allow_outside: bool, task):
         from exports.template import import_template
 
         r = import_template(store, path)
-        return kind, {"file": str(path), "kind": kind, **r}, []
+        return kind, {"file": str(path), "kind": kind, **r}, r["refused"]
     return "kexie-bundle", None, None
