@@ -259,9 +259,10 @@ class Content:
         clerk: str | None,
         engine: str = "stream",
         task: TaskState = NULL_TASK,
+        before_replace: Callable[[Path], None] | None = None,
     ) -> dict:
         """Write the bundle; ``rows_for(table)`` gives a factory of sheet tuples. Returns the
-        manifest written."""
+        manifest written. ``before_replace``: see :func:`exports.writer.write_bundle`."""
         manifest = self.manifest(sha256, period=period, clerk=clerk)
         form_counts = [
             (
@@ -286,5 +287,6 @@ class Content:
             lang=self.lang,
             engine=engine,
             task=task,
+            before_replace=before_replace,
         )
         return manifest

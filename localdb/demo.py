@@ -59,7 +59,7 @@ def run_demo(
 ) -> DemoSummary:
     """Write demo data into ``store`` for ``unit`` (default: the installation's unit)."""
     from forms.builtin.samples import sample_answers
-    from localdb.store import resolve_unit
+    from localdb.units import resolve_unit
 
     today = today or date.today()
     rng = random.Random(seed)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import uuid as uuidlib
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from forms.model import Form
 from forms.periods import parse_period
@@ -25,6 +27,13 @@ from kexie import lifecycle
 from kexie.lifecycle import FINALISED, NIL, STATUSES
 from localdb.formsreg import now_iso
 from localdb.schema import quote, report_key, table_name
+from localdb.units import resolve_unit
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from forms.engine import Evaluation
+    from localdb.localunits import LocalUnits
 
 _REPEAT_NS = uuidlib.UUID("6f1c2f0e-5b1a-4c55-9d6e-2b8f0a3c7e11")
 
@@ -62,7 +71,7 @@ def later_than(previous: str | None) -> str:
 
 @dataclass
 class UpsertResult:
-    """What :meth:`RecordsMixin.upsert_rows` did, by record uuid."""
+    """What :meth:`Records.upsert_rows` did, by record uuid."""
 
     inserted: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -97,7 +106,7 @@ def _sql_row(raw: dict) -> dict:
 
 class _ReportKeys:
     """Report uniqueness (unit × period × key among live rows) checked in memory for a batch,
-    as :meth:`RecordsMixin._check_unique` does row by row against the table."""
+    as :meth:`Records._check_unique` does row by row against the table."""
 
     def __init__(self, store, form: Form) -> None:
         self.store, self.form = store, form
@@ -131,14 +140,71 @@ class _ReportKeys:
         self.live[ident] = row["_uuid"]
 
 
-def _evaluate(form: Form, values: dict):
+def _evaluate(form: Form, values: dict) -> Evaluation:
     from forms.engine import evaluate
 
     return evaluate(form, values)
 
 
-class RecordsMixin:
-    """Record operations of :class:`localdb.store.Store` (needs ``db``, ``form``, ``clerk``...)."""
+def _evaluates(evaluation: Evaluation | None, form: Form, values: dict) -> bool:
+    """Whether ``evaluation`` is of ``form`` (this version) and ``values`` (cleaned values, as
+    a caller passes ``evaluation.values`` itself), so the store need not evaluate again."""
+    if evaluation is None:
+        return False
+    same_form = (evaluation.form_id, evaluation.form_version) == (form.form_id, form.version)
+    return same_form and (evaluation.values is values or evaluation.values == values)
+
+
+class RecordsHost(Protocol):
+    """What :class:`Records` needs from the store that owns it (:class:`localdb.store.Store`)."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def clerk(self) -> str | None: ...
+    @property
+    def unit_code(self) -> str | None: ...
+    @property
+    def units(self) -> LocalUnits: ...
+    def form(self, form_id: str, version: str | None = None) -> Form: ...
+    def sqlite_errors(self) -> AbstractContextManager[None]: ...
+
+
+class Records:
+    """The records and reports of one store: ``store.records`` (composed, as Anki composes its
+    collection of managers). Everything it needs from the store is :class:`RecordsHost`.
+
+    ``store.records(form_id, ...)`` lists records (the manager is callable, so the store's API
+    reads as before); ``store.records.save(...)`` etc. are the operations, which the store also
+    offers as ``store.save(...)``.
+    """
+
+    def __init__(self, store: RecordsHost) -> None:
+        self.store = store
+
+    # -- what the store provides -----------------------------------------------------------
+    @property
+    def db(self) -> Database:
+        """The store's connection for the calling thread (writer or read-only reader)."""
+        return self.store.db
+
+    @property
+    def clerk(self) -> str | None:
+        return self.store.clerk
+
+    @property
+    def unit_code(self) -> str | None:
+        return self.store.unit_code
+
+    @property
+    def units(self) -> LocalUnits:
+        return self.store.units
+
+    def form(self, form_id: str, version: str | None = None) -> Form:
+        return self.store.form(form_id, version)
+
+    def sqlite_errors(self) -> AbstractContextManager[None]:
+        return self.store.sqlite_errors()
 
     # -- saving ----------------------------------------------------------------------------
     def save(
@@ -154,10 +220,14 @@ class RecordsMixin:
         reason: str | None = None,
         explanations: dict[str, str] | None = None,
         version: str | None = None,
+        evaluation: Evaluation | None = None,
     ) -> str:
         """Validate and store one record (new, or the one with ``uuid``); returns its uuid.
         ``version`` chooses the form version (default: the current one; see
         ``exports.packages.form_for_period`` for the version that applies to a period).
+        ``evaluation``: the caller's own evaluation of ``values`` (e.g. the desktop's engine),
+        used instead of evaluating the form again when it is of this form version and these
+        values; otherwise the store evaluates.
 
         Drafts may hold errors. ``status="finalised"`` needs no errors and an explanation for
         every warning (``explanations`` {field: text}, merged with those already stored).
@@ -184,7 +254,8 @@ class RecordsMixin:
         merged.update({k: v for k, v in (explanations or {}).items() if v and str(v).strip()})
         unit = self._check_unit(unit)
         period = self._check_period(form, period)
-        evaluation = _evaluate(form, values)
+        if not _evaluates(evaluation, form, values):
+            evaluation = _evaluate(form, values)
         if status == FINALISED:
             self._check_finalisable(form, evaluation.problems, merged)
         clean = evaluation.values
@@ -837,8 +908,6 @@ class RecordsMixin:
             raise UsageError("db.no_unit", fix="db.no_unit.fix")
         code = self._norm_unit(unit)
         if self.units.get(code) is None:
-            from localdb.store import resolve_unit
-
             resolve_unit(self.units, unit)
         return code
 
@@ -945,6 +1014,8 @@ class RecordsMixin:
             raise UsageError("db.bad_order", column=name)
         return f"{quote(name)} {'DESC' if desc else 'ASC'}, _uuid"
 
+    __call__ = records  # ``store.records(form_id, ...)``
+
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
@@ -954,4 +1025,4 @@ def _nonempty(form: Form, values: dict) -> dict:
     return {k: v for k, v in values.items() if v not in (None, "", [])}
 
 
-__all__ = ["STATUSES", "RecordsMixin", "UpsertResult"]
+__all__ = ["STATUSES", "Records", "RecordsHost", "UpsertResult"]

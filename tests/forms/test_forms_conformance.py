@@ -354,3 +354,160 @@ def test_context_without_a_current_node():
     assert compile_expression("normalize-space()")(ctx) == ""
     assert compile_expression("string-length()")(ctx) == 0
     assert compile_expression("decimal-time(.)")(ctx) == ""
+
+
+# -- forms ODK tools accept ----------------------------------------------------------------------
+
+
+def _check(data: bytes):
+    from forms import check_form
+
+    return check_form(data, name="t")
+
+
+@pytest.mark.parametrize(
+    ("spelling", "kind"),
+    [
+        ("phone number", "text"),
+        ("add text prompt", "text"),
+        ("q string", "text"),
+        ("add integer prompt", "integer"),
+        ("q int", "integer"),
+        ("add decimal prompt", "decimal"),
+        ("add date prompt", "date"),
+        ("q date", "date"),
+        ("add dateTime prompt", "dateTime"),
+        ("date time", "dateTime"),
+        ("add note prompt", "note"),
+        ("add location prompt", "geopoint"),
+        ("q picture", "image"),
+        ("add barcode prompt", "barcode"),
+        ("get start time", "start"),
+        ("end time", "end"),
+        ("get today", "today"),
+        ("get device id", "deviceid"),
+        ("percentage", "integer"),
+        ("number of days in last month", "integer"),
+        ("add_text_prompt", "text"),
+    ],
+)
+def test_legacy_type_spellings_pyxform_knows(spelling, kind):
+    from forms_helpers import xlsx
+
+    result = _check(xlsx([["type", "name", "label"], [spelling, "q", "Q"]]))
+    assert result.ok, [p.message() for p in result.errors]
+    assert result.form.question("q").type == kind
+
+
+def test_legacy_types_keep_the_check_pyxform_gives_them():
+    f = form([["type", "name", "label"], ["phone number", "tel", "T"], ["percentage", "p", "P"]])
+    engine = FormEngine(f, {"tel": "12a", "p": 120})
+    assert not engine.state("tel").valid and not engine.state("p").valid
+    engine = FormEngine(f, {"tel": "0851", "p": 40})
+    assert engine.state("tel").valid and engine.state("p").valid
+
+
+@pytest.mark.parametrize(
+    ("spelling", "kind"),
+    [("select one using", "select_one"), ("select multiple using", "select_multiple")],
+)
+def test_legacy_select_spellings(spelling, kind):
+    from forms_helpers import xlsx
+
+    data = xlsx(
+        [["type", "name", "label"], [f"{spelling} yn", "q", "Q"]],
+        [["list_name", "name", "label"], ["yn", "yes", "Yes"]],
+    )
+    result = _check(data)
+    assert result.ok, [p.message() for p in result.errors]
+    assert result.form.question("q").type == kind and result.form.question("q").list_name == "yn"
+
+
+def test_looped_group_is_a_repeat():
+    f = form(
+        [
+            ["type", "name", "label"],
+            ["begin looped group", "r", "R"],
+            ["text", "x", "X"],
+            ["end looped group", "", ""],
+        ]
+    )
+    assert f.question("r").is_repeat
+
+
+def _workbook(sheets: dict[str, list[list[object]]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value not in (None, ""):
+                    ws.cell(r, c, value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_a_workbook_whose_only_sheet_is_not_named_survey():
+    data = _workbook({"Sheet1": [["type", "name", "label"], ["integer", "n", "Number"]]})
+    result = _check(data)
+    assert result.ok
+    assert result.form.question("n").type == "integer"
+    assert [p.code for p in result.warnings] == ["forms.load.sheet_as_survey"]
+    assert "Sheet1" in result.warnings[0].message()
+
+
+def test_two_sheets_without_survey_are_still_refused():
+    data = _workbook({"Sheet1": [["type", "name"]], "Sheet2": [["list_name", "name"]]})
+    result = _check(data)
+    assert not result.ok and result.errors[0].code == "forms.load.no_survey"
+
+
+def test_stray_cells_far_below_the_data_are_ignored_as_pyxform_does():
+    rows = [["type", "name", "label"], ["integer", "n", "Number"]]
+    rows += [[]] * 61  # more than 60 empty rows
+    rows += [["", "", "a note typed far below"], ["nonsense", "", ""]]
+    result = _check(_workbook({"survey": rows}))
+    assert result.ok, [p.message() for p in result.errors]
+    assert [p.code for p in result.warnings] == ["forms.load.rows_ignored"]
+    assert result.warnings[0].location.row == 64  # header 1, data 2, empty 3-63
+
+
+def test_up_to_60_empty_rows_inside_the_data_are_kept():
+    rows = [["type", "name", "label"], ["integer", "n", "Number"]]
+    rows += [[]] * 60
+    rows += [["text", "t", "Text"]]
+    result = _check(_workbook({"survey": rows}))
+    assert result.ok and "t" in result.form and not result.warnings
+
+
+def test_header_cells_after_more_than_20_empty_ones_are_ignored():
+    header = ["type", "name", "label"] + [""] * 21 + ["stray"]
+    rows = [header, ["integer", "n", "Number"] + [""] * 21 + ["x"]]
+    result = _check(_workbook({"survey": rows}))
+    assert result.ok
+    assert [p.code for p in result.warnings] == ["forms.load.columns_ignored"]
+    assert "stray" not in result.form.question("n").extra
+
+
+def test_what_collect_refuses_is_still_refused_with_its_place():
+    from forms_helpers import xlsx
+
+    result = _check(
+        xlsx(
+            [
+                ["type", "name", "label", "relevant"],
+                ["text", "a", "A", ""],
+                ["text", "b", "B", "${a} = ’x"],
+                ["integr", "c", "C", ""],
+            ]
+        )
+    )
+    found = {(p.code, p.location.row, p.location.column) for p in result.errors}
+    assert ("forms.expr.unclosed_string", 3, "relevant") in found
+    assert ("forms.load.unknown_type_suggest", 4, "type") in found
