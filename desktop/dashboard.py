@@ -83,10 +83,15 @@ class DashboardPage(QWidget):
         self.board.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.board.verticalHeader().setVisible(False)
         self.board.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        from desktop.printing import print_buttons
+
+        self.btn_print, self.btn_pdf = print_buttons(self, self.summary_papers, self._pdf_name)
         head = QHBoxLayout()
         head.addWidget(self.board_title)
         head.addWidget(self.board_form)
         head.addStretch(1)
+        head.addWidget(self.btn_print)
+        head.addWidget(self.btn_pdf)
         board_box = QVBoxLayout()
         board_box.addLayout(head)
         board_box.addWidget(self.board)
@@ -108,8 +113,32 @@ class DashboardPage(QWidget):
         if self._stale:
             self.refresh()
 
+    def summary_period(self) -> str | None:
+        """The period the 汇总表 buttons print: the board's selected column, else the latest."""
+        form_id = self.board_form.currentData()
+        if not form_id:
+            return None
+        periods = last_periods(self.store.form(form_id).period_type or "month", BOARD_PERIODS)
+        col = self.board.currentColumn()
+        return periods[col - 1] if 1 <= col <= len(periods) else periods[-1]
+
+    def summary_papers(self) -> list[Any]:
+        """This unit's 汇总表 of the board's form for :meth:`summary_period`."""
+        from exports.paper import summary_paper
+
+        period = self.summary_period()
+        if period is None:
+            return []
+        return [summary_paper(self.store, self.board_form.currentData(), period)]
+
+    def _pdf_name(self) -> str:
+        return f"{self.board_form.currentText()}-{tr('paper.summary.total')}-{self.summary_period()}.pdf"
+
     def retranslate(self, *_: object) -> None:
         """Re-read texts and redraw (chart titles are translated when drawn)."""
+        from desktop.printing import retranslate_buttons
+
+        retranslate_buttons(self.btn_print, self.btn_pdf)
         self.board_title.setText(tr("ui.dash.board"))
         current = self.board_form.currentData()
         self.board_form.blockSignals(True)

@@ -270,35 +270,53 @@ def _layout(landscape: bool):
     )
 
 
-def _document(part: _Part, device, families: list[str]):
-    from PySide6.QtCore import QSizeF
-    from PySide6.QtGui import QTextDocument
+def _document(part: _Part, device, families: list[str], turn: bool):
+    """The laid-out document of one part, its page layout, its body rect (in the part's own
+    orientation) and the footer height; ``turn``: the device cannot change orientation between
+    pages (a printer), so the part takes the device's layout and a landscape part is laid out
+    across it, to be painted turned by 90°."""
+    from PySide6.QtCore import QRectF, QSizeF
+    from PySide6.QtGui import QPageLayout, QTextDocument
 
     doc = QTextDocument()
     doc.documentLayout().setPaintDevice(device)
     doc.setDefaultFont(_font(families, BODY_PT))
     doc.setDocumentMargin(0)
     doc.setHtml(part.html)
-    layout = _layout(part.landscape)
     dpi = device.logicalDpiY()
-    rect = layout.paintRectPixels(dpi)
+    if turn:
+        layout = device.pageLayout()
+        rect = QRectF(layout.paintRectPixels(dpi))
+        portrait = layout.orientation() == QPageLayout.Orientation.Portrait
+        rotated = part.landscape == portrait
+        if rotated:
+            rect = QRectF(0, 0, rect.height(), rect.width())
+    else:
+        layout = _layout(part.landscape)
+        rect = QRectF(layout.paintRectPixels(dpi))
+        rotated = False
     footer = FOOTER_MM / 25.4 * dpi
     doc.setPageSize(QSizeF(rect.width(), rect.height() - footer))
-    return doc, layout, rect, footer
+    return doc, layout, rect, footer, rotated
 
 
 def paint(papers: list[Paper], device) -> int:
-    """Paint ``papers`` onto ``device`` (QPdfWriter or QPrinter); returns the page count."""
+    """Paint ``papers`` onto ``device`` (QPdfWriter or QPrinter); returns the page count.
+
+    A PDF writer gets each part in its own orientation (the breakdown landscape); a printer
+    keeps the page layout chosen for it, and a part of the other orientation is painted
+    turned by 90° (as a landscape page comes out of a printer anyway)."""
     from PySide6.QtCore import QRectF, Qt
-    from PySide6.QtGui import QPainter
+    from PySide6.QtGui import QPainter, QPdfWriter
 
     families = font_families()
+    turn = not isinstance(device, QPdfWriter)
     docs = []
     for paper in papers:
         for part in _parts(paper):
-            docs.append((part, paper.lang, *_document(part, device, families)))
+            docs.append((part, paper.lang, *_document(part, device, families, turn)))
     total = sum(max(1, d[2].pageCount()) for d in docs)
-    if docs:
+    if docs and not turn:
         device.setPageLayout(docs[0][3])
     painter = QPainter()
     if not painter.begin(device):
@@ -308,12 +326,17 @@ def paint(papers: list[Paper], device) -> int:
     printed = datetime.now().strftime("%Y-%m-%d %H:%M")
     page = 0
     try:
-        for part, lang, doc, layout, rect, footer in docs:
+        for part, lang, doc, layout, rect, footer, rotated in docs:
             for i in range(max(1, doc.pageCount())):
                 if page > 0:
-                    device.setPageLayout(layout)
+                    if not turn:
+                        device.setPageLayout(layout)
                     device.newPage()
                 page += 1
+                painter.save()
+                if rotated:  # the part's width runs down the page
+                    painter.translate(rect.height(), 0)
+                    painter.rotate(90)
                 height = doc.pageSize().height()
                 painter.save()
                 painter.translate(0, -i * height)
@@ -331,6 +354,7 @@ def paint(papers: list[Paper], device) -> int:
                     int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom),
                     tr("paper.page", lang, page=page, pages=total),
                 )
+                painter.restore()
     finally:
         painter.end()
     return page
@@ -371,3 +395,65 @@ def write_pdf(papers: list[Paper], out: str | Path) -> int:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return pages
+
+
+# -- in the window -------------------------------------------------------------------------
+def _exec(dialog) -> int:
+    """Run a modal dialog (tests replace this so nothing blocks)."""
+    return dialog.exec()
+
+
+def preview(parent, papers: list[Paper]):
+    """Print preview of ``papers`` (A4), from which the user prints; returns the dialog."""
+    from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setPageLayout(_layout(False))
+    printer.setDocName(papers[0].title if papers else "")
+    dialog = QPrintPreviewDialog(printer, parent)
+    dialog.setObjectName("print_preview")
+    dialog.setWindowTitle(tr("ui.print.preview_title"))
+    dialog.paintRequested.connect(lambda p: paint(papers, p))
+    _exec(dialog)
+    return dialog
+
+
+def save_pdf(parent, papers: list[Paper], suggested: str) -> str | None:
+    """Ask where to save and write ``papers`` as PDF; returns the path (None if cancelled)."""
+    from desktop import dialogs
+
+    path = dialogs.save_file(parent, tr("ui.print.save_title"), suggested, "PDF (*.pdf)")
+    if not path:
+        return None
+    if not path.lower().endswith(".pdf"):
+        path += ".pdf"
+    pages = write_pdf(papers, path)
+    dialogs.inform(parent, tr("ui.print.save_title"), tr("paper.cli.done", path=path, pages=pages))
+    return path
+
+
+def print_buttons(parent, papers, suggested):
+    """Two buttons, 打印预览… and 另存为 PDF…; ``papers()`` and ``suggested()`` are called
+    when clicked. Errors go through the window's one error path."""
+    from PySide6.QtWidgets import QPushButton
+
+    from desktop.errors import show_error
+
+    def run(action):
+        try:
+            items = papers()
+            if items:
+                action(items)
+        except KexieError as exc:
+            show_error(parent, exc)
+
+    preview_btn = QPushButton(objectName="btn_print")
+    pdf_btn = QPushButton(objectName="btn_pdf")
+    preview_btn.clicked.connect(lambda: run(lambda items: preview(parent, items)))
+    pdf_btn.clicked.connect(lambda: run(lambda items: save_pdf(parent, items, suggested())))
+    return preview_btn, pdf_btn
+
+
+def retranslate_buttons(preview_btn, pdf_btn) -> None:
+    preview_btn.setText(tr("ui.print.preview"))
+    pdf_btn.setText(tr("ui.print.pdf"))
