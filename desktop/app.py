@@ -9,7 +9,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication, QDialog
 
 import i18n
@@ -36,6 +36,8 @@ def application() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("KexieCollect")
         app.setOrganizationName("Kexie")
+        app.setDesktopFileName("kexie")  # matches kexie.desktop: the taskbar shows our icon
+        app.setWindowIcon(app_icon())
     from PySide6.QtGui import QFontDatabase
 
     families = set(QFontDatabase.families())
@@ -49,13 +51,24 @@ def application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
+def app_icon() -> QIcon:
+    """The application icon (desktop/resources; inside the frozen program too)."""
+    folder = Path(__file__).resolve().parent / "resources"
+    icon = QIcon()
+    for name in ("kexie.svg", "kexie.png"):
+        if (folder / name).exists():
+            icon.addFile(str(folder / name))
+    return icon
+
+
 def open_data(data_dir: str | Path | None) -> Any:
     """Open the store of ``data_dir`` (the default data folder when None)."""
+    from kexie.logs import ERROR_LOG
     from kexie.paths import resolve_data_dir
     from localdb import open_store
 
     folder = resolve_data_dir(data_dir)
-    errors.LOG_FILE = folder / "kexie-error.log"
+    errors.LOG_FILE = folder / ERROR_LOG
     return open_store(folder, create=True)
 
 
@@ -92,6 +105,9 @@ def run_app(data_dir: str | None = None) -> int:
     except KexieError as exc:
         errors.show_error(None, exc)
         return 1
+    from kexie import logs
+
+    logs.start(store.folder)  # kexie.log and crash reports in the data folder
     sys.excepthook = _excepthook
     window = None
     try:

@@ -23,16 +23,19 @@ from desktop.lang import notifier
 from forms.periods import label as period_label
 from forms.periods import last_periods
 from i18n import tr
+from kexie import lifecycle
 
-STATE_COLORS = {"data": "#d8efdc", "nil": "#e7eaf0", "missing": "#f8d9d6"}
+STATE_COLORS = {"data": "#d8efdc", "nil": "#e7eaf0", "returned": "#fbe7b5", "missing": "#f8d9d6"}
 BOARD_PERIODS = 6
-REPORTED = ("finalised", "exported", "nil")
+# The board shows reported reports and returned ones (退回: their own state, as in 上报情况).
+REPORTED = tuple(s for s in lifecycle.STATUSES if s in lifecycle.REPORTED | {lifecycle.RETURNED})
 DEFAULT_BOARD_FORM = "kexie_volunteer_monthly"
 
 
 def completeness(store: Any, form: Any, periods: list[str]) -> list[tuple[str, str, list[str]]]:
     """(unit code, unit name, state per period) for this unit and its direct subordinates;
-    states are ``data``, ``nil`` or ``missing`` (``exports.rollup.Completeness`` decides)."""
+    states are ``data``, ``nil``, ``returned`` or ``missing`` (``exports.rollup.Completeness``
+    decides, as for the bundle's 上报情况)."""
     from exports.rollup import Completeness
 
     me = store.unit_code
@@ -50,7 +53,7 @@ def completeness(store: Any, form: Any, periods: list[str]) -> list[tuple[str, s
 
     board = Completeness(expected, group, None)
     wanted = set(periods)
-    # Drafts are not reported yet; a returned report counts as missing until it comes back.
+    # Drafts are not reported yet; a returned report shows as 退回 until it comes back.
     for row in store.records(form.form_id, status=list(REPORTED)):
         if row.get("_period") in wanted:
             board.add(form.form_id, form.title(), row)
@@ -80,10 +83,15 @@ class DashboardPage(QWidget):
         self.board.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.board.verticalHeader().setVisible(False)
         self.board.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        from desktop.printing import print_buttons
+
+        self.btn_print, self.btn_pdf = print_buttons(self, self.summary_papers, self._pdf_name)
         head = QHBoxLayout()
         head.addWidget(self.board_title)
         head.addWidget(self.board_form)
         head.addStretch(1)
+        head.addWidget(self.btn_print)
+        head.addWidget(self.btn_pdf)
         board_box = QVBoxLayout()
         board_box.addLayout(head)
         board_box.addWidget(self.board)
@@ -105,8 +113,32 @@ class DashboardPage(QWidget):
         if self._stale:
             self.refresh()
 
+    def summary_period(self) -> str | None:
+        """The period the 汇总表 buttons print: the board's selected column, else the latest."""
+        form_id = self.board_form.currentData()
+        if not form_id:
+            return None
+        periods = last_periods(self.store.form(form_id).period_type or "month", BOARD_PERIODS)
+        col = self.board.currentColumn()
+        return periods[col - 1] if 1 <= col <= len(periods) else periods[-1]
+
+    def summary_papers(self) -> list[Any]:
+        """This unit's 汇总表 of the board's form for :meth:`summary_period`."""
+        from exports.paper import summary_paper
+
+        period = self.summary_period()
+        if period is None:
+            return []
+        return [summary_paper(self.store, self.board_form.currentData(), period)]
+
+    def _pdf_name(self) -> str:
+        return f"{self.board_form.currentText()}-{tr('paper.summary.total')}-{self.summary_period()}.pdf"
+
     def retranslate(self, *_: object) -> None:
         """Re-read texts and redraw (chart titles are translated when drawn)."""
+        from desktop.printing import retranslate_buttons
+
+        retranslate_buttons(self.btn_print, self.btn_pdf)
         self.board_title.setText(tr("ui.dash.board"))
         current = self.board_form.currentData()
         self.board_form.blockSignals(True)

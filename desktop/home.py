@@ -23,6 +23,7 @@ from desktop.lang import notifier
 from forms.periods import current_period
 from forms.periods import label as period_label
 from i18n import tr
+from kexie import lifecycle
 
 COLUMNS = (
     "ui.home.col.form",
@@ -42,9 +43,9 @@ def form_summary(store: Any, form: Any) -> dict[str, Any]:
         "period": None,
         "state": None,
         "uuid": None,
-        "drafts": store.count(form.form_id, status="draft"),
-        "returned": store.count(form.form_id, status="returned"),
-        "ready": store.count(form.form_id, status="finalised"),
+        "drafts": store.count(form.form_id, status=lifecycle.DRAFT),
+        "returned": store.count(form.form_id, status=lifecycle.RETURNED),
+        "ready": store.count(form.form_id, status=lifecycle.FINALISED),
     }
     if form.kind == "report" and form.period_type:
         period = current_period(form.period_type)

@@ -34,6 +34,7 @@ from desktop.lang import notifier
 from desktop.widgets import LIKERT_COLUMN, Editor, is_likert, is_shown
 from i18n import tr
 from i18n.errors import ValidationError
+from kexie import lifecycle
 
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
@@ -135,9 +136,14 @@ class InterviewPage(QWidget):
         self.btn_close.clicked.connect(self.close_page)
         self.hint = QLabel(objectName="interview_hint")
         self.hint.setStyleSheet("color: #666;")
+        from desktop.printing import print_buttons
+
+        self.btn_print, self.btn_pdf = print_buttons(self, self.papers, self._pdf_name)
         foot = QHBoxLayout()
         foot.addWidget(self.btn_close)
         foot.addWidget(self.hint, 1)
+        foot.addWidget(self.btn_print)
+        foot.addWidget(self.btn_pdf)
         foot.addWidget(self.btn_back)
         foot.addWidget(self.btn_next)
 
@@ -342,26 +348,38 @@ class InterviewPage(QWidget):
             if q.explain.text().strip()
         }
 
+    def papers(self) -> list[Any]:
+        """This interview on paper, as saved (drafts save on every change)."""
+        from exports.paper import interview_paper
+
+        if self.uuid is None or self.store.get(self.form.form_id, self.uuid) is None:
+            return []
+        return [interview_paper(self.store, self.form.form_id, self.uuid)]
+
+    def _pdf_name(self) -> str:
+        return f"{self.form.title()}-{(self.uuid or '')[:8]}.pdf"
+
     def _save_draft(self, status: str = "draft") -> bool:
-        if self.status in ("finalised", "exported") and self.reason is None:
+        if lifecycle.edit_needs_reason(self.status) and self.reason is None:
             return False
         if self.uuid is None:  # fixed now, so every queued save of this page is one record
             self.uuid = str(uuidlib.uuid4())
         form_id, uuid, unit = self.form.form_id, self.uuid, self.store.unit_code
-        values = dict(self.engine.evaluation().values)
+        evaluation = self.engine.evaluation()  # a fresh object: safe to hand to the DB worker
         author = self.interviewer.text().strip() or self.store.clerk
         reason, explanations = self.reason, self._explanations()
 
         def job(store: Any) -> str:
             return store.save(
                 form_id,
-                values,
+                evaluation.values,
                 uuid=uuid,
                 unit=unit,
                 status=status,
                 author=author,
                 reason=reason,
                 explanations=explanations,
+                evaluation=evaluation,  # the store need not evaluate the form again
             )
 
         w = self.window_.db.write(job, failed=self._save_failed)
@@ -635,6 +653,9 @@ class InterviewPage(QWidget):
         self.btn_next.setText(tr("ui.interview.next"))
         self.btn_close.setText(tr("ui.interview.close"))
         self.btn_finalise.setText(tr("ui.interview.finalise"))
+        from desktop.printing import retranslate_buttons
+
+        retranslate_buttons(self.btn_print, self.btn_pdf)
         self.hint.setText(tr("ui.interview.keys"))
         self._refresh(set(self.questions))
         self.show_index(self.current)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 )
 
 import i18n
-from desktop import dialogs
 from desktop.lang import notifier, switch_language
 from i18n import tr
 
@@ -299,9 +298,9 @@ class MainWindow(QMainWindow):
         MergeDialog(self).open()
 
     def about(self) -> None:
-        from kexie import __version__
+        from desktop.about import show_about
 
-        dialogs.inform(self, tr("ui.action.about"), tr("ui.about.text", version=__version__))
+        show_about(self, self.store.folder)
 
     def closeEvent(self, event: Any) -> None:
         page = self.stack.currentWidget()

@@ -39,6 +39,7 @@ from forms.model import METADATA_TYPES
 from forms.periods import label as period_label
 from i18n import tr
 from i18n.errors import KexieError
+from kexie import lifecycle
 
 Index = QModelIndex | QPersistentModelIndex
 NO_INDEX = QModelIndex()  # Qt's default "no parent"; never mutated
@@ -440,7 +441,7 @@ class RecordsPage(QWidget):
             )
             return
         reason = None
-        if record.get("_status") in ("finalised", "exported"):
+        if lifecycle.edit_needs_reason(record.get("_status")):
             reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))
             if not reason:
                 return

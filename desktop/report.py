@@ -37,8 +37,8 @@ from forms.periods import current_period, last_periods
 from forms.periods import label as period_label
 from i18n import tr
 from i18n.errors import ValidationError
+from kexie import lifecycle
 
-LOCKED = {"finalised", "exported", "nil"}
 GRID_RADIO_MAX = 3  # longer choice lists are a drop-down, so the table stays compact
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
@@ -132,9 +132,14 @@ class ReportPage(QWidget):
         finalise_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         finalise_key.activated.connect(self.finalise)
         self.summary = QLabel(objectName="report_summary", wordWrap=True)
+        from desktop.printing import print_buttons
+
+        self.btn_print, self.btn_pdf = print_buttons(self, self.papers, self._pdf_name)
         foot = QHBoxLayout()
         foot.addWidget(self.btn_back)
         foot.addWidget(self.summary, 1)
+        foot.addWidget(self.btn_print)
+        foot.addWidget(self.btn_pdf)
         foot.addWidget(self.btn_nil)
         foot.addWidget(self.btn_edit)
         foot.addWidget(self.btn_finalise)
@@ -255,6 +260,17 @@ class ReportPage(QWidget):
         self._refresh_all()
         self._apply_lock()
 
+    def papers(self) -> list[Any]:
+        """The paper form of the report as it stands on screen (exports.paper)."""
+        from exports.paper import report_paper_from
+
+        row = {**self._values(), "_unit": self.store.unit_code, "_period": self.period,
+               "_status": self.status, "_explanations": self._current_explanations()}  # fmt: skip
+        return [report_paper_from(self.store, self.form, row, None)]
+
+    def _pdf_name(self) -> str:
+        return f"{self.form.title()}-{self._unit_name()}-{self.period}.pdf"
+
     def _values(self) -> dict[str, Any]:
         return dict(self.engine.evaluation().values)
 
@@ -272,13 +288,14 @@ class ReportPage(QWidget):
             self.store.unit_code,
             self.period,
         )
-        values, author, reason = self._values(), self.store.clerk, self.reason
+        evaluation = self.engine.evaluation()  # a fresh object: safe to hand to the DB worker
+        author, reason = self.store.clerk, self.reason
         explanations = self._current_explanations()
 
         def job(store: Any) -> str:
             return store.save(
                 form_id,
-                values,
+                evaluation.values,
                 uuid=uuid,
                 unit=unit,
                 period=period,
@@ -286,6 +303,7 @@ class ReportPage(QWidget):
                 author=author,
                 reason=reason,
                 explanations=explanations,
+                evaluation=evaluation,  # the store need not evaluate the form again
             )
 
         def on_failed(exc: BaseException) -> None:
@@ -314,7 +332,7 @@ class ReportPage(QWidget):
 
     @property
     def locked(self) -> bool:
-        return self.status in LOCKED and self.reason is None
+        return self.status in lifecycle.READ_ONLY and self.reason is None
 
     def _apply_lock(self) -> None:
         locked = self.locked
@@ -500,7 +518,7 @@ class ReportPage(QWidget):
     def unlock(self) -> None:
         """Edit a finalised report: a reason is required and recorded in the audit trail.
         A nil report can simply be filled in after all."""
-        if self.status == "nil":
+        if not lifecycle.edit_needs_reason(self.status):
             reason = ""
         else:
             reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))
@@ -603,6 +621,9 @@ class ReportPage(QWidget):
         self.btn_nil.setText(tr("ui.report.nil"))
         self.btn_edit.setText(tr("ui.edit.button"))
         self.btn_finalise.setText(tr("ui.report.finalise"))
+        from desktop.printing import retranslate_buttons
+
+        retranslate_buttons(self.btn_print, self.btn_pdf)
         self._refresh_all()
 
     def _unit_name(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date, time, timedelta
 
 from exports.format import FLOAT, INT, MAX_CELL_CHARS
 
@@ -66,21 +67,21 @@ def convert(kind: str, value: object) -> object:
     """A cell as read by calamine → the Python value for a column of ``kind``."""
     if value == "" or value is None:
         return None
+    if isinstance(value, bool):  # a TRUE/FALSE cell: never a number or a text
+        raise CellError("bundle.cell.boolean", value)
+    if isinstance(value, date | time | timedelta):  # a date cell (Excel retyped it)
+        raise CellError("bundle.cell.date_value", value)
     if kind == INT:
         if isinstance(value, float):
             if value.is_integer():
                 return int(value)
             raise CellError("bundle.cell.not_integer", value)
-        if isinstance(value, bool):
-            return int(value)
         if isinstance(value, int):
             return value
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
             return int(value)
         raise CellError("bundle.cell.not_integer", value)
     if kind == FLOAT:
-        if isinstance(value, bool):
-            return float(value)
         if isinstance(value, int | float):
             value = float(value)
             if not math.isfinite(value):

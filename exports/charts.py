@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from i18n import tr
+from kexie.lifecycle import COMPLETE, NIL
 
 CJK_FONTS = (
     "Microsoft YaHei",
@@ -29,7 +30,7 @@ CJK_FONTS = (
 VOLUNTEER_FORM = "kexie_volunteer_monthly"
 VENUE_FORM = "kexie_venue_monthly"
 SURVEY_FORM = "kexie_survey"
-COUNTED = ("finalised", "exported")
+COUNTED = tuple(sorted(COMPLETE))  # finished records with data
 COLORS = ("#2f6db5", "#e07b39", "#3a9a5b", "#8e5ab5")
 
 
@@ -99,26 +100,46 @@ def _period_tick(period: str) -> str:
 
 
 # figures ----------------------------------------------------------------------------------------
-def line_figure(series: dict[str, list[tuple[str, float]]], title: str, ylabel: str) -> Any:
-    """A line chart of one or more named series of (period, value), periods on the x axis."""
+def line_figure(series: dict[str, list[tuple]], title: str, ylabel: str) -> Any:
+    """A line chart of one or more named series of (period, value[, partial note]), periods on
+    the x axis; a point with a note ("3/24 units") is drawn hollow and labelled."""
     fig = _figure()
     ax = fig.add_subplot()
-    periods = sorted({p for points in series.values() for p, _ in points})
+    periods = sorted({p[0] for points in series.values() for p in points})
     if not periods:
         _empty(ax)
     else:
         x = {p: i for i, p in enumerate(periods)}
+        partial = False
         for n, (name, points) in enumerate(series.items()):
             pts = sorted(points)
+            color = COLORS[n % len(COLORS)]
+            # A period not every unit has reported for ("3/24 units") is no fall of the total:
+            # the solid line joins complete periods only; such a point is hollow, labelled,
+            # and joined by a dotted line.
+            full = [None if len(p) > 2 and p[2] else p[1] for p in pts]
             ax.plot(
-                [x[p] for p, _ in pts],
-                [v for _, v in pts],
+                [x[p[0]] for p in pts],
+                [float("nan") if v is None else v for v in full],
                 marker="o",
                 markersize=3,
                 linewidth=1.8,
-                color=COLORS[n % len(COLORS)],
+                color=color,
                 label=name,
             )
+            notes = [i for i, p in enumerate(pts) if len(p) > 2 and p[2]]
+            if notes:
+                partial = True
+                ax.plot([x[p[0]] for p in pts], [p[1] for p in pts], linestyle=":",
+                        linewidth=1, color=color)  # fmt: skip
+                for i in notes:
+                    p = pts[i]
+                    ax.plot([x[p[0]]], [p[1]], marker="o", markersize=7, color=color,
+                            markerfacecolor="white", linestyle="none")  # fmt: skip
+                    ax.annotate(p[2], (x[p[0]], p[1]), textcoords="offset points",
+                                xytext=(0, 7), ha="center", fontsize=7, color=color)  # fmt: skip
+        if partial:
+            ax.set_xlabel(tr("chart.partial.note"), fontsize=7, color="#666666")
         step = max(1, (len(periods) + 6) // 7)  # at most ~7 labels: they must not collide
         ax.set_xticks(range(0, len(periods), step), [_period_tick(p) for p in periods[::step]])
         ax.set_ylabel(ylabel)
@@ -180,18 +201,38 @@ def _field(form: Any, prefer: tuple[str, ...], aggregate: str) -> str | None:
     return None
 
 
-def period_sums(store: Any, form_id: str, field: str) -> list[tuple[str, float]]:
-    """Per period, the sum over units of ``field`` in finalised reports (for a stock this is the
-    month's total stock: one value per unit and month)."""
+def period_sums(
+    store: Any, form_id: str, field: str, *, stock: bool = False
+) -> list[tuple[str, float, str | None]]:
+    """Per period, the sum over units of ``field`` in finalised reports (a returned report
+    counts only once it comes back corrected). For a stock (``last``), a period where fewer
+    units reported (data or nil) than the units reporting this form in any period carries a
+    note "3/24 units" instead of passing for a fall of the total."""
     table = _table(store, form_id)
     if table is None:
         return []
-    marks = ", ".join("?" for _ in COUNTED)
+    wanted = (*COUNTED, NIL)  # a nil report counts as reported, adds nothing
+    marks = ", ".join("?" for _ in wanted)
     sql = (
-        f"select _period, sum([{field}]) from [{table}] where _deleted = 0 "
-        f"and _status in ({marks}) and _period is not null group by _period order by _period"
+        f"select _period, _unit, _status, [{field}] from [{table}] where _deleted = 0 "
+        f"and _status in ({marks}) and _period is not null"
     )
-    return [(p, float(v or 0)) for p, v in store.db.execute(sql, COUNTED).fetchall()]
+    sums: dict[str, float] = {}
+    units: dict[str, set] = {}
+    for period, unit, status, value in store.db.execute(sql, wanted).fetchall():
+        units.setdefault(period, set()).add(unit)
+        sums[period] = sums.get(period, 0.0) + (float(value or 0) if status != NIL else 0.0)
+    expected = set().union(*units.values()) if units else set()
+    out = []
+    for period in sorted(sums):
+        done = len(units[period])
+        note = (
+            tr("chart.partial", done=done, expected=len(expected))
+            if stock and done < len(expected)
+            else None
+        )
+        out.append((period, sums[period], note))
+    return out
 
 
 def volunteer_series(store: Any) -> dict[str, list[tuple[str, float]]]:
@@ -205,7 +246,8 @@ def volunteer_series(store: Any) -> dict[str, list[tuple[str, float]]]:
     active = _field(form, ("active",), "last")
     for name in (registered, active):
         if name:
-            out[form.question(name).label()] = period_sums(store, VOLUNTEER_FORM, name)
+            stock = form.question(name).aggregate == "last"
+            out[form.question(name).label()] = period_sums(store, VOLUNTEER_FORM, name, stock=stock)
     return out
 
 

@@ -104,11 +104,15 @@ def cmd_import(args) -> int:
 
     task = ConsoleTask()
     with _store(args) as store:
-        _kind, other, _ = import_any(store, args.file, allow_outside=args.allow_outside, task=task)
+        _kind, other, refused = import_any(
+            store, args.file, allow_outside=args.allow_outside, task=task
+        )
         if other is not None:  # a return, a form package or a filled-in template
             task.finish()
             _print(other)
-            return 0
+            for problem in refused:
+                print(problem["message"], file=sys.stderr)
+            return 1 if refused else 0
         s = import_bundle(store, args.file, allow_outside=args.allow_outside, task=task)
     task.finish()
     _print({
@@ -118,8 +122,9 @@ def cmd_import(args) -> int:
         "conflicts": [_change(c) for c in s.conflicts],
         "refused": [p.as_dict() for p in s.refused],
         "backup": str(s.backup) if s.backup else None, "forms_added": s.forms_added,
+        "warnings": [p.as_dict() for p in s.warnings],
     })  # fmt: skip
-    for p in s.refused:
+    for p in s.refused + s.warnings:
         print(p.message(), file=sys.stderr)
     return 1 if s.refused else 0
 
@@ -141,6 +146,6 @@ def cmd_merge(args) -> int:
         "superseded": [_change(c) for c in s.superseded],
         "conflicts": [_change(c) for c in s.conflicts], "seconds": round(s.seconds, 3),
     })  # fmt: skip
-    for p in s.refused:
+    for p in s.refused + s.warnings:
         print(p.message(), file=sys.stderr)
     return 1 if s.refused else 0

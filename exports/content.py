@@ -22,6 +22,7 @@ from exports.specs import Normaliser
 from exports.writer import write_bundle
 from i18n import tr
 from kexie import __version__
+from kexie.lifecycle import NIL
 from kexie.tasks import NULL_TASK, TaskState
 
 
@@ -91,6 +92,7 @@ class Content:
         self.versions: dict[str, set[str]] = defaultdict(set)
         self.rollups: dict[str, ReportRollup | SurveyCount] = {}
         self.completeness = Completeness(names.expected(), names.group, lang)
+        self.completeness.rules = lambda form_id: (self.forms.get(form_id) or {}).get("due")
         self.sensitive_omitted: dict[str, list[str]] = {}
         self.sources: list[dict] = []
         self.sent: dict[str, list[str]] = defaultdict(list)  # form -> uuids to mark exported
@@ -104,6 +106,7 @@ class Content:
         if spec.repeat is None and spec.form_id is not None:
             if spec.kind == "report":
                 self.rollups[spec.form_id] = ReportRollup(spec, self.names.group, self.lang)
+                self.set_key(spec.form_id)
             else:
                 self.rollups[spec.form_id] = SurveyCount(spec, self.names.group, self.lang)
 
@@ -116,6 +119,7 @@ class Content:
                 "kind": form.kind,
                 "period_type": form.period_type,
                 "report_key": list(form.report_key or []),
+                **({"due": due} if (due := form.settings.get("kexie::due")) else {}),
                 "versions": [],
                 "sha256": {},
             },
@@ -123,9 +127,16 @@ class Content:
         if form.version not in entry["versions"]:
             entry["versions"].append(form.version)
             entry["versions"].sort()
+        self.set_key(form.form_id)
         if blob is not None:
             self.form_blobs[(form.form_id, form.version)] = blob
             entry["sha256"][form.version] = hashlib.sha256(blob).hexdigest()
+
+    def set_key(self, form_id: str) -> None:
+        """Tell the roll-up of ``form_id`` its report key (a stock is kept per unit × key)."""
+        acc = self.rollups.get(form_id)
+        if isinstance(acc, ReportRollup):
+            acc.key = list((self.forms.get(form_id) or {}).get("report_key") or [])
 
     def add_row(self, table: str, row: dict, digest: bytes) -> None:
         """Account for one carried row that will be written."""
@@ -148,7 +159,7 @@ class Content:
             self.periods.add(period)
         if table == TOMBSTONE_TABLE:
             return
-        if row.get("_status") != "nil":
+        if row.get("_status") != NIL:
             self.rollups[spec.form_id].add(row)
         if spec.kind == "report":
             self.completeness.add(spec.form_id, spec.title, row, self.period_type(spec.form_id))
@@ -248,9 +259,10 @@ class Content:
         clerk: str | None,
         engine: str = "stream",
         task: TaskState = NULL_TASK,
+        before_replace: Callable[[Path], None] | None = None,
     ) -> dict:
         """Write the bundle; ``rows_for(table)`` gives a factory of sheet tuples. Returns the
-        manifest written."""
+        manifest written. ``before_replace``: see :func:`exports.writer.write_bundle`."""
         manifest = self.manifest(sha256, period=period, clerk=clerk)
         form_counts = [
             (
@@ -275,5 +287,6 @@ class Content:
             lang=self.lang,
             engine=engine,
             task=task,
+            before_replace=before_replace,
         )
         return manifest

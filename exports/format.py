@@ -3,6 +3,8 @@ change a reader of the previous version would misread."""
 
 from __future__ import annotations
 
+from kexie.lifecycle import EXPORTABLE
+
 FORMAT_NAME = "kexie-bundle"
 FORMAT_VERSION = 1
 
@@ -46,7 +48,7 @@ TOMBSTONE_COLUMNS: tuple[tuple[str, str], ...] = (
 # Local provenance, never carried (it would make the data hash depend on the merge path).
 LOCAL_ONLY_COLUMNS = frozenset({"_source", "_deleted"})
 # Statuses that leave the installation; drafts stay home.
-EXPORTED_STATUSES = ("finalised", "exported", "returned", "nil")
+EXPORTED_STATUSES = EXPORTABLE
 
 # Excel's limits and our budgets for untrusted files.
 MAX_ROWS = 1_048_576
@@ -56,4 +58,5 @@ MAX_ZIP_ENTRIES = 2_000
 MAX_TOTAL_UNCOMPRESSED = 4 * 1024**3
 MAX_RATIO = 200
 MAX_DENSE_CELLS = 60_000_000  # rows × columns of one sheet as calamine holds it
+SPARSE_FLOOR = 1_000_000  # above this, a sheet's extent must match its rows and header
 MANIFEST_CHUNK = 30_000  # characters of JSON per manifest cell

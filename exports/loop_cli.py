@@ -52,6 +52,111 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--show", action="store_true", help=tr("returns.cli.opt.show"))
     p.set_defaults(func=cmd_report)
 
+    p = subparsers.add_parser("template", help=tr("template.cli.help"),
+                              description=tr("template.cli.help"))  # fmt: skip
+    p.add_argument("form", metavar="FORM", help=tr("returns.cli.opt.form"))
+    p.add_argument("--unit", metavar="CODE", help=tr("template.cli.opt.unit"))
+    p.add_argument("--period", metavar="P", required=True, help=tr("returns.cli.opt.period"))
+    p.add_argument("--out", metavar="FILE", required=True, help=tr("template.cli.opt.out"))
+    p.add_argument("--bundle-lang", choices=["zh_CN", "en"], help=tr("bundle.cli.opt.bundle_lang"))
+    p.set_defaults(func=cmd_template)
+
+    p = subparsers.add_parser("status", help=tr("timely.cli.help"),
+                              description=tr("timely.cli.help"))  # fmt: skip
+    p.add_argument("form", metavar="FORM", nargs="?", help=tr("returns.cli.opt.form"))
+    p.add_argument("--period", metavar="P", help=tr("returns.cli.opt.period"))
+    p.add_argument("--json", action="store_true", help=tr("forms.cli.opt.json"))
+    p.set_defaults(func=cmd_status)
+
+    _register_forms(subparsers)
+
+
+def cmd_status(args) -> int:
+    """Who of this unit's direct subordinates reported what, on time or late, with rates."""
+    from exports.timeliness import status_table
+
+    with _store(args) as store:
+        table = status_table(store, args.form, args.period)
+    if args.json:
+        _print(table)
+        return 0
+    for form in table:
+        print(
+            f"{form['title']}  ({form['form']})  " + tr("timely.cli.due", rule=form["due"] or "-")
+        )
+        print("  " + "  ".join([tr("bundle.col.unit_name"), *form["periods"],
+                                tr("timely.col.rate_reported"), tr("timely.col.rate_on_time")]))  # fmt: skip
+        for u in form["units"]:
+            cells = []
+            for p in form["periods"]:
+                c = u["periods"][p]
+                text = tr(f"bundle.completeness.{c['state']}")
+                if c["timely"] == "late":
+                    text += tr("timely.late_days", n=c["days_late"])
+                cells.append(text)
+            pct = [f"{v * 100:.0f}%" if v is not None else "-"
+                   for v in (u["rate_reported"], u["rate_on_time"])]  # fmt: skip
+            print("  " + "  ".join([u["name"], *cells, *pct]))
+    return 0
+
+
+def cmd_template(args) -> int:
+    from exports.template import write_template, write_templates_for_subordinates
+
+    with _store(args) as store:
+        if args.unit:
+            _print(write_template(store, args.form, unit=args.unit, period=args.period,
+                                  out=args.out, lang=args.bundle_lang))  # fmt: skip
+        else:
+            done = write_templates_for_subordinates(store, args.form, period=args.period,
+                                                    folder=args.out, lang=args.bundle_lang)  # fmt: skip
+            _print({"folder": args.out, "templates": [{"out": d["out"], "unit": d["unit"]}
+                                                      for d in done]})  # fmt: skip
+    return 0
+
+
+def _register_forms(subparsers: argparse._SubParsersAction) -> None:
+    """``forms publish`` and ``forms list``, added to the ``forms`` group of ``forms.cli``."""
+    group = subparsers.choices.get("forms")
+    if group is None:
+        return
+    sub = next(a for a in group._actions if isinstance(a, argparse._SubParsersAction))
+    p = sub.add_parser("publish", help=tr("packages.cli.publish"),
+                       description=tr("packages.cli.publish"))  # fmt: skip
+    p.add_argument("forms", metavar="FORM_OR_FILE", nargs="+", help=tr("packages.cli.opt.forms"))
+    p.add_argument("--from-period", metavar="P", help=tr("packages.cli.opt.from"))
+    p.add_argument("--out", metavar="FILE", required=True, help=tr("bundle.cli.opt.out"))
+    p.set_defaults(func=cmd_publish)
+    p = sub.add_parser("list", help=tr("packages.cli.list"), description=tr("packages.cli.list"))
+    p.add_argument("--json", action="store_true", help=tr("forms.cli.opt.json"))
+    p.set_defaults(func=cmd_list)
+
+
+def cmd_publish(args) -> int:
+    from exports.packages import publish
+
+    with _store(args) as store:
+        _print(publish(store, args.forms, args.out, from_period=args.from_period))
+    return 0
+
+
+def cmd_list(args) -> int:
+    from exports.packages import list_forms
+
+    with _store(args) as store:
+        forms = list_forms(store)
+    if args.json:
+        _print(forms)
+        return 0
+    for f in forms:
+        versions = "、".join(
+            v["version"]
+            + (tr("packages.list.from", period=v["from_period"]) if v["from_period"] else "")
+            for v in f["versions"]
+        )
+        print(f"{f['form_id']}  {f['title']}  {versions}")
+    return 0
+
 
 def _store(args):
     from kexie.paths import resolve_data_dir
@@ -99,6 +204,10 @@ def cmd_report(args) -> int:
             uuid = store.nil_report(form.form_id, unit=unit, period=args.period)
             _print({"uuid": uuid, "status": "nil"})
             return 0
+        from exports.packages import form_for_period
+
+        form = form_for_period(store, form.form_id, args.period)
+        version = form.version
         values = {}
         if uuid:
             old = store.get(form.form_id, uuid) or {}
@@ -112,9 +221,9 @@ def cmd_report(args) -> int:
         if uuid is None:
             uuid = store.save(form.form_id, values, unit=unit, period=args.period,
                               status="draft" if args.draft else "finalised",
-                              explanations=explanations)  # fmt: skip
+                              explanations=explanations, version=version)  # fmt: skip
         else:
-            correct(store, form.form_id, uuid, values, reason=args.reason,
+            correct(store, form.form_id, uuid, values, reason=args.reason, version=version,
                     explanations=explanations, finalise=not args.draft)  # fmt: skip
         rec = store.get(form.form_id, uuid) or {}
     _print({"uuid": uuid, "status": rec.get("_status"), "returns": history(rec.get("_returns"))})
@@ -147,5 +256,5 @@ def import_any(store, path, *, allow_outside: bool, task):
         from exports.template import import_template
 
         r = import_template(store, path)
-        return kind, {"file": str(path), "kind": kind, **r}, []
+        return kind, {"file": str(path), "kind": kind, **r}, r["refused"]
     return "kexie-bundle", None, None

@@ -137,6 +137,8 @@ class ImportSummary:
     refused: list[Problem] = field(default_factory=list)
     backup: Path | None = None
     forms_added: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # noticed, not refused (macros ...)
+    unit: str | None = None  # the bundle's unit, once its manifest was read
 
 
 @dataclass

@@ -36,10 +36,11 @@ from exports.safety import GateResult, check_zip
 from exports.xlsx_stream import col_letter
 from forms import periods as P
 from i18n.errors import BundleError, Location, Problem
+from kexie import lifecycle
 from kexie.tasks import NULL_TASK, TaskState
 
 MAX_FINDINGS = 50
-STATUSES = {"draft", "finalised", "exported", "returned", "nil"}
+STATUSES = frozenset(lifecycle.STATUSES)
 _SHEET_PART = re.compile(r"xl/worksheets/sheet(\d+)\.xml$")
 
 # table, row, canonical json, digest, Excel row number, the row's cells as read (a list)
@@ -65,10 +66,27 @@ class BundleReader:
         self.counts: dict[str, int] = {}
         self.exact_totals: dict[str, dict[str, int]] = {}  # table -> exact sums (see _Totals)
         for part in self.gate.formula_parts:
-            m = _SHEET_PART.search(part)
-            names = self.wb.sheet_names
-            sheet = names[int(m.group(1)) - 1] if m and int(m.group(1)) <= len(names) else part
-            self.add("bundle.check.formula", sheet=sheet, fix="bundle.fix.resend")
+            self.add("bundle.check.formula", sheet=self._sheet_name(part), fix="bundle.fix.resend")
+        self.warnings: list[Problem] = []
+        if self.gate.macro_parts:
+            self.warnings.append(Problem("bundle.warn.macros_dropped",
+                                         {"parts": ", ".join(self.gate.macro_parts[:5])},
+                                         Location(file=self.file), "warning"))  # fmt: skip
+        known = {spec["sheet"] for spec in self.manifest["tables"].values()}
+        known |= {MANIFEST_SHEET, FORMS_SHEET, TOMBSTONE_TABLE}
+        for info in self.gate.sheets:
+            if info.state != "visible" and info.name not in known:
+                self.warnings.append(Problem("bundle.warn.hidden_sheet", {"sheet": info.name},
+                                             Location(file=self.file, sheet=info.name),
+                                             "warning"))  # fmt: skip
+
+    def _sheet_name(self, part: str) -> str:
+        name = self.gate.sheet_of(part)
+        if name is not None:
+            return name
+        m = _SHEET_PART.search(part)
+        names = self.wb.sheet_names
+        return names[int(m.group(1)) - 1] if m and int(m.group(1)) <= len(names) else part
 
     # -- findings -------------------------------------------------------------------------
     def _error(self, code: str, fix: str | None = None, **params: object) -> BundleError:
@@ -99,16 +117,24 @@ class BundleReader:
 
     # -- manifest -------------------------------------------------------------------------
     def _sheet_rows(self, name: str) -> list[list]:
+        """The rows of a sheet; :class:`SheetUnreadable` with calamine's own reason if it cannot
+        parse it."""
         try:
             return self.wb.get_sheet_by_name(name).to_python()
-        except Exception:
-            return []
+        except Exception as exc:  # calamine's errors are many; its message says which
+            raise SheetUnreadable(str(exc) or type(exc).__name__) from None
 
     def _read_manifest(self) -> dict:
         if MANIFEST_SHEET not in self.wb.sheet_names:
             raise self._error("bundle.manifest.missing", "bundle.fix.not_bundle")
         manifest: dict = {}
-        for row in self._sheet_rows(MANIFEST_SHEET):
+        try:
+            manifest_rows = self._sheet_rows(MANIFEST_SHEET)
+        except SheetUnreadable as exc:
+            raise BundleError("bundle.check.sheet_unreadable", location=Location(
+                file=self.file, sheet=MANIFEST_SHEET), fix="bundle.fix.resend",
+                reason=exc.reason) from None  # fmt: skip
+        for row in manifest_rows:
             if not row or not isinstance(row[0], str) or not row[0]:
                 continue
             text = "".join(c for c in row[1:] if isinstance(c, str))
@@ -162,7 +188,13 @@ class BundleReader:
     def form_blobs(self) -> dict[tuple[str, str], bytes]:
         """The embedded form definitions (XLSForm workbooks), checked against the manifest."""
         parts: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-        for row in self._sheet_rows(FORMS_SHEET)[1:]:
+        try:
+            form_rows = self._sheet_rows(FORMS_SHEET) if FORMS_SHEET in self.wb.sheet_names else []
+        except SheetUnreadable as exc:
+            self.add("bundle.check.sheet_unreadable", sheet=FORMS_SHEET, reason=exc.reason,
+                     fix="bundle.fix.resend")  # fmt: skip
+            form_rows = []
+        for row in form_rows[1:]:
             if len(row) >= 4 and isinstance(row[0], str) and isinstance(row[3], str):
                 try:
                     parts[(row[0], str(row[1]))].append((int(row[2]), row[3]))
@@ -181,11 +213,12 @@ class BundleReader:
         """Read every table, check it against the manifest, and pass each row on."""
         m = self.manifest
         digests: list[bytes] = []
-        seen_uuids: dict[str, set[str]] = defaultdict(set)
-        main_uuids: dict[str, set[str]] = defaultdict(set)
+        seen_uuids: dict[str, dict[str, int]] = defaultdict(dict)  # uuid -> first row
+        main_uuids: dict[str, dict[str, tuple[str, int]]] = defaultdict(dict)
         units_found: set[str] = set()
         form_rows: dict[str, set[str]] = defaultdict(set)  # every row uuid of a form's tables
         parents: list[tuple] = []
+        unreadable = False
         known_versions = {
             (f, v) for f, spec in m["forms"].items() for v in (spec.get("versions") or [])
         }
@@ -200,7 +233,14 @@ class BundleReader:
             if sheet not in self.wb.sheet_names:
                 self.add("bundle.check.sheet_missing", sheet=sheet, fix="bundle.fix.resend")
                 continue
-            rows = self._sheet_rows(sheet)
+            try:
+                rows = self._sheet_rows(sheet)
+            except SheetUnreadable as exc:
+                self.add("bundle.check.sheet_unreadable", sheet=sheet, reason=exc.reason,
+                         fix="bundle.fix.resend")  # fmt: skip
+                unreadable = True  # its rows are unknown: no count or hash to compare
+                continue
+            self._error_cells(sheet, cols)
             if (
                 rows
                 and len(rows[0]) > len(cols)
@@ -228,10 +268,12 @@ class BundleReader:
                         sheet=sheet,
                         row=r,
                         uuid=uuid,
+                        first_sheet=sheet,
+                        first_row=uuids[uuid],
                         fix="bundle.fix.resend",
                     )
                 else:
-                    uuids.add(uuid)
+                    uuids[uuid] = r
                 if is_repeat:
                     if uuid:
                         form_rows[form_id].add(uuid)
@@ -240,7 +282,7 @@ class BundleReader:
                 else:
                     self._check_main(table, form_id, row, sheet, r, known_versions, units_found)
                     if table != TOMBSTONE_TABLE and uuid:
-                        main_uuids[form_id].add(uuid)
+                        main_uuids[form_id].setdefault(uuid, (sheet, r))
                         form_rows[form_id].add(uuid)
                 totals.add(row)
                 text = canonical_json_ordered(row)
@@ -266,15 +308,19 @@ class BundleReader:
         for form_id, parent, sheet, r in parents:
             if parent not in form_rows[form_id]:
                 self.add("bundle.check.orphan", sheet=sheet, row=r, fix="bundle.fix.resend")
+        tombs = seen_uuids[TOMBSTONE_TABLE]
         for form_id in main_uuids:
-            dup = main_uuids[form_id] & {
-                u for u in seen_uuids[TOMBSTONE_TABLE]
-            }  # a record both alive and deleted
+            alive = main_uuids[form_id]
+            dup = alive.keys() & tombs.keys()  # a record both alive and deleted
             for uuid in sorted(dup)[:MAX_FINDINGS]:
+                first_sheet, first_row = alive[uuid]
                 self.add(
                     "bundle.check.duplicate_uuid",
                     sheet=TOMBSTONE_TABLE,
+                    row=tombs[uuid],
                     uuid=uuid,
+                    first_sheet=first_sheet,
+                    first_row=first_row,
                     fix="bundle.fix.resend",
                 )
         contains = set(m["contains"])
@@ -286,6 +332,8 @@ class BundleReader:
                 fix="bundle.fix.resend",
             )
         self.sha256 = combine(digests)
+        if unreadable:
+            return
         if self.sha256 != m["sha256"]:
             self.add("bundle.check.hash", sheet=MANIFEST_SHEET, fix="bundle.fix.resend")
         if m.get("counts") != self.counts:
@@ -296,6 +344,19 @@ class BundleReader:
                 found=str(self.counts),
                 fix="bundle.fix.resend",
             )
+
+    def _error_cells(self, sheet: str, cols: list[tuple[str, str]]) -> None:
+        """Error cells (#DIV/0!, #N/A ...) of a data sheet: calamine reads them as empty, so
+        they are findings here, located by row, column and field."""
+        part = self.gate.part_of(sheet)
+        for ref in self.gate.error_cells.get(part or "", []):
+            m = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+            if not m:
+                continue
+            col = _col_index(m.group(1))
+            field = cols[col][0] if 0 <= col < len(cols) else None
+            self.add("bundle.cell.error_value", sheet=sheet, row=int(m.group(2)),
+                     column=m.group(1), field=field, fix="bundle.fix.resend")  # fmt: skip
 
     def _converter(self, cols: list[tuple[str, str]], sheet: str):
         """A function turning one sheet row (cells as calamine reads them) into the row dict:
@@ -418,6 +479,21 @@ class BundleReader:
                         fix="bundle.fix.resend",
                     )
         return blobs
+
+
+class SheetUnreadable(Exception):
+    """calamine could not parse a sheet; ``reason`` is its message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 class _Totals:

@@ -23,10 +23,11 @@ from pathlib import Path
 from exports.parcel import RETURN, build_manifest, read_parcel, write_parcel
 from i18n import tr
 from i18n.errors import BundleError, Location, UsageError, ValidationError
+from kexie import lifecycle
 from localdb.formsreg import now_iso
 from localdb.schema import quote, table_name
 
-RETURNABLE = ("finalised", "exported", "nil", "returned")
+RETURNABLE = lifecycle.RETURNABLE
 
 
 def history(value) -> list[dict]:
@@ -276,6 +277,7 @@ def correct(
     explanations: dict | None = None,
     finalise: bool = True,
     author: str | None = None,
+    version: str | None = None,
 ) -> str:
     """Save a correction of a record. When it was returned (退回), ``reason`` is required and
     becomes the response recorded in its return history (it travels upward with the record)."""
@@ -285,7 +287,8 @@ def correct(
         raise ValidationError("returns.response_required", fix="returns.fix.response")
     with store.db.atomic():
         store.save(form_id, values, uuid=uuid, status="finalised" if finalise else "draft",
-                   reason=reason, explanations=explanations, author=author)  # fmt: skip
+                   reason=reason, explanations=explanations, author=author,
+                   version=version or (row or {}).get("_form_version"))  # fmt: skip
         if pending is not None and (reason or "").strip():
             record_response(store, form_id, uuid, reason.strip(), author=author)
     return uuid

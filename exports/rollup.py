@@ -1,10 +1,19 @@
 """Roll-up (汇总) and completeness (上报情况) sheets, following each indicator's aggregation.
 
-Across the rows of one unit and period (several venues of one unit, say) and across units,
-``sum`` and ``last`` indicators add up; over time within the bundle's span ``sum`` (flows) adds up
-while ``last`` (stocks) takes the value of the latest period that has one. ``average`` takes the
-plain mean at each step; ``none`` is not rolled up. So every 合计 row of a sum/last indicator is
-exactly the sum of the rows above it.
+Every figure is computed straight from the reports inside the bundle (a merged bundle carries
+all of them), so a unit's figure is the same in every bundle that contains it:
+
+- ``sum`` (flows): the sum of the reports, over units and over time;
+- ``last`` (stocks): per reporting unit (× the form's report key, e.g. one venue), its latest
+  value within the span, then summed over the units — a unit that skipped the span's last
+  period still counts with its latest value; a stock is never summed over time;
+- ``average``: the mean of the underlying reports (sum and count carried to every level),
+  never a mean of means;
+- ``none`` is not rolled up.
+
+Nil reports count as reported and add nothing. A returned report (退回, awaiting correction)
+adds nothing until it comes back corrected; 上报情况 shows it as 退回. So every 合计 row of a
+sum/last indicator is exactly the sum of the unit rows above it.
 """
 
 from __future__ import annotations
@@ -15,18 +24,18 @@ from collections.abc import Callable
 
 from exports.format import FLOAT, INT
 from exports.model import SheetGrid, TableSpec
+from exports.timeliness import due_of, judge, rates, submitted_at
 from forms import periods as P
 from i18n import tr
+from kexie.lifecycle import NIL, RETURNED
 
 Group = Callable[[str | None], tuple[str, str]]  # unit code -> (group code, group name)
+NOT_COUNTED = frozenset({NIL, RETURNED})  # statuses whose values never enter a figure
 
 
-def _combine(agg: str, values: list) -> object:
-    values = [v for v in values if v is not None]
+def _total(values: list) -> object:
     if not values:
         return None
-    if agg == "average":
-        return math.fsum(values) / len(values)
     total = math.fsum(values)
     return int(total) if all(isinstance(v, int) for v in values) else total
 
@@ -38,67 +47,68 @@ class ReportRollup:
         self.spec = spec
         self.group = group
         self.lang = lang
+        self.key: list[str] = []  # the form's report key (set by Content)
         self.indicators = [
             c
             for c in spec.columns
             if c.kind in (INT, FLOAT) and c.aggregate in ("sum", "last", "average")
         ]
-        # (group, period) -> indicator -> list of row values
-        self.cells: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        # group -> period -> [(series, {indicator: value})]; series = unit × report key
+        self.rows: dict[str, dict[str, list[tuple[tuple, dict]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         self.names: dict[str, str] = {}
 
     def add(self, row: dict) -> None:
-        """Take one carried main-table row (nil reports count as reported, add nothing)."""
+        """Take one carried main-table row (nil and returned reports add nothing)."""
         period = row.get("_period")
-        if not period:
+        if not period or row.get("_status") in NOT_COUNTED:
             return
         code, name = self.group(row.get("_unit"))
         self.names[code] = name
-        slot = self.cells[(code, period)]
-        for c in self.indicators:
-            v = row.get(c.name)
-            if v is not None:
-                slot[c.name].append(v)
+        series = (row.get("_unit"), *(str(row.get(k)) for k in self.key))
+        values = {c.name: row.get(c.name) for c in self.indicators}
+        self.rows[code][period].append((series, values))
 
-    def values(self) -> dict[tuple[str, str], dict[str, object]]:
-        """(group, period) -> indicator -> value combined across the rows of that unit/period."""
-        out = {}
-        for key, slot in self.cells.items():
-            out[key] = {
-                c.name: _combine("average" if c.aggregate == "average" else "sum", slot[c.name])
-                for c in self.indicators
-            }
-        return out
-
-    def over_time(self, per_period: dict[str, dict[str, object]]) -> dict[str, object]:
-        """One unit's values over the span: flows add, stocks take the latest, averages mean."""
+    def figure(self, items: list[tuple[str, tuple, dict]]) -> dict[str, object]:
+        """Indicator figures of ``items`` = [(period, series, values)]: sums add up, stocks
+        take each series' latest value then add up, averages take the mean of all reports."""
         out: dict[str, object] = {}
-        ordered = sorted(per_period)
         for c in self.indicators:
-            series = [per_period[p].get(c.name) for p in ordered]
+            name = c.name
             if c.aggregate == "last":
-                out[c.name] = next((v for v in reversed(series) if v is not None), None)
+                latest: dict[tuple, tuple[str, object]] = {}
+                for period, series, values in items:
+                    v = values.get(name)
+                    if v is None:
+                        continue
+                    seen = latest.get(series)
+                    if seen is None or _period_key(period) >= _period_key(seen[0]):
+                        latest[series] = (period, v)
+                out[name] = _total([v for _, v in latest.values()])
             else:
-                out[c.name] = _combine(c.aggregate or "sum", series)
+                values = [vals[name] for _, _, vals in items if vals.get(name) is not None]
+                if c.aggregate == "average":
+                    out[name] = math.fsum(values) / len(values) if values else None
+                else:
+                    out[name] = _total(values)
         return out
 
-    def across(self, rows: list[dict[str, object]]) -> dict[str, object]:
-        """Total across units: sum and last add up, average takes the mean."""
-        return {
-            c.name: _combine(
-                "average" if c.aggregate == "average" else "sum", [r.get(c.name) for r in rows]
-            )
-            for c in self.indicators
-        }
+    def _items(self, groups, periods) -> list[tuple[str, tuple, dict]]:
+        return [
+            (p, series, values)
+            for g in groups
+            for p in periods
+            for series, values in self.rows.get(g, {}).get(p, ())
+        ]
 
     def grid(self, sheet_name: str) -> SheetGrid | None:
         """The 汇总 sheet, or None when there is nothing to roll up."""
-        if not self.cells or not self.indicators:
+        if not self.rows or not self.indicators:
             return None
         lang = self.lang
-        values = self.values()
-        periods = sorted({p for _, p in values})
-        groups = sorted({g for g, _ in values})
+        periods = sorted({p for by in self.rows.values() for p in by}, key=_period_key)
+        groups = sorted(self.rows)
         header = [
             tr("bundle.col.unit", lang),
             tr("bundle.col.unit_name", lang),
@@ -106,27 +116,23 @@ class ReportRollup:
         ] + [c.label for c in self.indicators]
         rows: list[list] = []
         totals: set[int] = set()
-        for period in periods:
-            parts = [values[(g, period)] for g in groups if (g, period) in values]
-            for g in groups:
-                if (g, period) in values:
-                    rows.append([g, self.names[g], period, *self._cells(values[g, period])])
-            totals.add(len(rows))
-            rows.append(
-                ["", tr("bundle.rollup.total", lang), period, *self._cells(self.across(parts))]
-            )
+        total = tr("bundle.rollup.total", lang)
+        if len(periods) > 1:  # one period: the span block below is that period's block
+            for period in periods:
+                for g in groups:
+                    if period in self.rows[g]:
+                        v = self.figure(self._items([g], [period]))
+                        rows.append([g, self.names[g], period, *self._cells(v)])
+                totals.add(len(rows))
+                v = self.figure(self._items(groups, [period]))
+                rows.append(["", total, period, *self._cells(v)])
         span = f"{periods[0]}~{periods[-1]}" if len(periods) > 1 else periods[0]
-        per_unit = []
         first_span = len(rows)
         for g in groups:
-            series = {p: values[(g, p)] for p in periods if (g, p) in values}
-            v = self.over_time(series)
-            per_unit.append(v)
+            v = self.figure(self._items([g], periods))
             rows.append([g, self.names[g], span, *self._cells(v)])
         totals.add(len(rows))
-        rows.append(
-            ["", tr("bundle.rollup.total", lang), span, *self._cells(self.across(per_unit))]
-        )
+        rows.append(["", total, span, *self._cells(self.figure(self._items(groups, periods)))])
         chart = {
             "title": tr("bundle.rollup.chart", lang, title=self.spec.title, span=span),
             "first": first_span,
@@ -213,10 +219,18 @@ class Completeness:
         self.kinds: dict[str, str] = {}  # form -> its period type (month, quarter, year)
         self.own: dict[str, set[str]] = defaultdict(set)  # form -> periods of its rows
         self.span: set[str] = set()  # every period seen, any form
+        self.due: dict[str, str] = {}  # form -> deadline rule (kexie::due)
+        self.first: dict[tuple[str, str, str], str] = {}  # (form, group, period) -> submitted
+        self.today = None  # the day lateness is judged on (None: today)
+        self.rules: Callable[[str], str | None] | None = None  # form -> rule, when not in due
 
-    def declare(self, form_id: str, title: str, period_type: str | None) -> None:
-        """Name a report form and its period type (also done by :meth:`add`)."""
+    def declare(
+        self, form_id: str, title: str, period_type: str | None, due: str | None = None
+    ) -> None:
+        """Name a report form, its period type and deadline rule (also done by :meth:`add`)."""
         self.titles[form_id] = title
+        if due:
+            self.due[form_id] = due
         if period_type in _ORDER:
             self.kinds[form_id] = period_type
 
@@ -235,9 +249,12 @@ class Completeness:
         self.own[form_id].add(period)
         self.span.add(period)
         key = (form_id, code, period)
-        state = "nil" if row.get("_status") == "nil" else "data"
-        if self.seen.get(key) != "data":
+        state = STATE_OF.get(row.get("_status"), "data")
+        if _RANK[state] > _RANK.get(self.seen.get(key), -1):
             self.seen[key] = state
+        sent = submitted_at(row)
+        if sent and sent > self.first.get(key, ""):
+            self.first[key] = sent  # a unit's period is in when its last report arrived
 
     def periods(self, form_id: str) -> list[str]:
         """The periods ``form_id`` is judged against, in order."""
@@ -248,12 +265,59 @@ class Completeness:
         return sorted(out, key=_period_key)
 
     def status(self, form_id: str, unit: str, period: str) -> str:
-        """``data``, ``nil`` or ``missing``. A period finer than the form's type is judged by
+        """``data``, ``nil``, ``returned`` or ``missing``. A period finer than the form's type is judged by
         the form's period that contains it (an annual form in 2025-03 → 2025)."""
         kind = self.kinds.get(form_id)
         if kind is not None:
             period = as_type(period, kind) or period
         return self.seen.get((form_id, unit, period), "missing")
+
+    def rule(self, form_id: str) -> str | None:
+        """The form's deadline rule (``kexie::due``), if it states one."""
+        return self.due.get(form_id) or (self.rules(form_id) if self.rules else None)
+
+    def cell(self, form_id: str, unit: str, period: str, today=None) -> dict:
+        """State and timeliness of one unit × period: ``{state, timely, submitted, due,
+        days_late}`` (see ``exports.timeliness``)."""
+        kind = self.kinds.get(form_id)
+        if kind is not None:
+            period = as_type(period, kind) or period
+        state = self.status(form_id, unit, period)
+        sent = self.first.get((form_id, unit, period)) if state != "missing" else None
+        due = due_of(self.rule(form_id), period)
+        timely, late = judge(state, sent, due, today or self.today)
+        return {"state": state, "timely": timely, "submitted": sent,
+                "due": due.isoformat() if due else None, "days_late": late}  # fmt: skip
+
+    def _text(self, form_id: str, code: str, period: str) -> str:
+        c = self.cell(form_id, code, period)
+        text = tr(f"bundle.completeness.{c['state']}", self.lang)
+        if c["timely"] == "late":
+            text += tr("timely.late_days", self.lang, n=c["days_late"])
+        return text
+
+    def _rates_rows(self, codes: list[str], names: dict) -> list[list]:
+        """One row per form with a deadline × unit: counts and rates (考核)."""
+        lang = self.lang
+        rows: list[list] = []
+        for form_id in sorted(f for f in self.titles if self.rule(f)):
+            periods = self.periods(form_id)
+            for code in codes:
+                r = rates([self.cell(form_id, code, p) for p in periods])
+                pct = [f"{v * 100:.1f}%" if v is not None else "" for v in
+                       (r["rate_reported"], r["rate_on_time"])]  # fmt: skip
+                rows.append([self.titles[form_id], code, names.get(code, code), r["expected"],
+                             r["reported"], r["nil"], r["returned"], r["missing"],
+                             r["on_time"], r["late"], *pct])  # fmt: skip
+        if not rows:
+            return []
+        head = [tr(k, lang) for k in ("bundle.col.form", "bundle.col.unit",
+                                      "bundle.col.unit_name", "timely.col.expected",
+                                      "timely.col.reported", "timely.col.nil",
+                                      "timely.col.returned", "timely.col.missing",
+                                      "timely.col.on_time", "timely.col.late",
+                                      "timely.col.rate_reported", "timely.col.rate_on_time")]  # fmt: skip
+        return [[], [tr("timely.rates_title", lang)], head, *rows]
 
     def grid(self, sheet_name: str) -> SheetGrid | None:
         """The 上报情况 sheet: one block per period type (its own header row), one row per
@@ -292,9 +356,12 @@ class Completeness:
                 for code in codes:
                     row = [self.titles[form_id], code, names.get(code, code)]
                     for p in periods:
-                        state = self.status(form_id, code, p) if p in mine else None
-                        row.append(tr(f"bundle.completeness.{state}", lang) if state else "")
+                        row.append(self._text(form_id, code, p) if p in mine else "")
                     rows.append(row)
+        extra_rows = self._rates_rows(codes, names)
+        if extra_rows:
+            header_rows.add(len(rows) + 2)
+            rows += extra_rows
         return SheetGrid(
             sheet_name,
             tr("bundle.completeness.title", lang),
@@ -306,6 +373,10 @@ class Completeness:
 
 
 _ORDER = {"month": 0, "quarter": 1, "year": 2}
+# A unit's state for a period from the statuses of its reports: a returned report (退回) shows
+# until it comes back corrected, over data (已报), over a nil report (空表).
+STATE_OF = {NIL: "nil", RETURNED: "returned"}
+_RANK = {"nil": 0, "data": 1, "returned": 2}
 
 
 def _kind(period: str) -> str | None:

@@ -16,7 +16,8 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
 
 from exports.format import (
     MAX_COLS,
@@ -25,6 +26,7 @@ from exports.format import (
     MAX_ROWS,
     MAX_TOTAL_UNCOMPRESSED,
     MAX_ZIP_ENTRIES,
+    SPARSE_FLOOR,
 )
 from i18n.errors import BundleError, Location
 
@@ -35,19 +37,71 @@ _SMALL = 1 << 16  # below this a high compression ratio cannot hurt
 
 
 @dataclass
+class SheetInfo:
+    """One sheet as ``xl/workbook.xml`` lists it."""
+
+    name: str
+    part: str | None  # e.g. "xl/worksheets/sheet2.xml"
+    state: str = "visible"  # visible | hidden | veryHidden
+
+
+@dataclass
 class GateResult:
-    """What the gate learnt: the zip's entries and the worksheets holding formula cells."""
+    """What the gate learnt: the zip's entries, the sheets, the worksheets holding formula
+    cells, error cells (``#DIV/0!`` ...; calamine reads them as empty) and macro parts."""
 
     entries: list[str] = field(default_factory=list)
     formula_parts: list[str] = field(default_factory=list)
     dims: dict[str, tuple[int, int]] = field(default_factory=dict)  # part -> (rows, columns)
+    error_cells: dict[str, list[str]] = field(default_factory=dict)  # part -> cell refs
+    sheets: list[SheetInfo] = field(default_factory=list)
+    macro_parts: list[str] = field(default_factory=list)
+
+    def sheet_of(self, part: str) -> str | None:
+        return next((s.name for s in self.sheets if s.part == part), None)
+
+    def part_of(self, sheet: str) -> str | None:
+        return next((s.part for s in self.sheets if s.name == sheet), None)
 
 
 _ROW_REF = re.compile(rb"<row r=\"(\d{1,9})\"")
 _CONTROL_TABLE = bytes(0 if (b < 32 and b not in (9, 10, 13)) else 1 for b in range(256))
 _CELL_COL = re.compile(rb"<c r=\"([A-Z]{1,5})")
 _FIRST_ROW = re.compile(rb'<row r="1"[^>]*>(.*?)</row>', re.S)
-_FAR_ROW = re.compile(rb"<c r=\"[A-Z]{1,5}(\d{7,9})")
+_FAR_ROW = re.compile(rb"<c r=\"[A-Z]{1,5}(\d{6,9})")
+# Character references: &#1; is as forbidden as the raw byte (XML 1.0 "Char").
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+_ERROR_CELL = re.compile(rb'<c\b[^>]*?\bt="e"[^>]*>')
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
+MAX_ERROR_CELLS = 50
+# Excel's rules for sheet names (a workbook breaking them does not open in Excel).
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_MACRO_PREFIXES = ("xl/vbaproject", "xl/macrosheets/", "xl/activex/", "xl/embeddings/",
+                   "xl/dialogsheets/")  # fmt: skip
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+MAX_WORKBOOK_XML = 16 << 20
+
+
+def _allowed_char(n: int) -> bool:
+    return (
+        n in (9, 10, 13) or 0x20 <= n <= 0xD7FF or 0xE000 <= n <= 0xFFFD or 0x10000 <= n <= 0x10FFFF
+    )
+
+
+def bad_sheet_name(name: str, seen: set[str]) -> bool:
+    """Whether Excel refuses ``name``: empty, over 31 characters, one of ``[]:*?/\\``,
+    an apostrophe at either end, the reserved "History", or a duplicate ignoring case."""
+    return (
+        not name
+        or len(name) > 31
+        or _SHEET_FORBIDDEN.search(name) is not None
+        or name.startswith("'")
+        or name.endswith("'")
+        or name.lower() == "history"
+        or name.lower() in seen
+    )
 
 
 def _col_number(letters: bytes) -> int:
@@ -126,9 +180,51 @@ def _check(source, path: Path) -> GateResult:
         if "xl/workbook.xml" not in seen:
             raise _fail(path, "bundle.file.not_xlsx", "bundle.fix.choose_file")
         for info in infos:
+            if info.filename.lower().startswith(_MACRO_PREFIXES):
+                result.macro_parts.append(info.filename)
             if info.filename.lower().endswith((".xml", ".rels", ".vml")):
                 _scan(zf, info, path, result)
+        result.sheets = _sheets(zf, path)
     return result
+
+
+def _sheets(zf: zipfile.ZipFile, path: Path) -> list[SheetInfo]:
+    """The sheets of ``xl/workbook.xml`` with their parts (already scanned: no DTD), each name
+    checked against Excel's rules (``bundle.xml.bad_sheet_name``)."""
+
+    def parse(name: str):
+        try:
+            info = zf.getinfo(name)
+        except KeyError:
+            return None
+        if info.file_size > MAX_WORKBOOK_XML:
+            raise _fail(path, "bundle.zip.bomb", "bundle.fix.resend", name=name)
+        try:
+            return ElementTree.fromstring(zf.read(info))
+        except (ElementTree.ParseError, zipfile.BadZipFile, zlib.error, OSError, ValueError) as exc:
+            raise _fail(path, "bundle.xml.unreadable", "bundle.fix.resend", name=name,
+                        reason=str(exc)) from None  # fmt: skip
+
+    book = parse("xl/workbook.xml")
+    rels = parse("xl/_rels/workbook.xml.rels")
+    targets: dict[str, str] = {}
+    if rels is not None:
+        for rel in rels.iter(f"{_NS_PKG}Relationship"):
+            target = rel.get("Target") or ""
+            full = (
+                target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+            )
+            targets[rel.get("Id") or ""] = full
+    out: list[SheetInfo] = []
+    seen: set[str] = set()
+    for el in book.iter(f"{_NS_MAIN}sheet"):
+        name = el.get("name") or ""
+        if bad_sheet_name(name, seen):
+            raise _fail(path, "bundle.xml.bad_sheet_name", "bundle.fix.resend", name=name)
+        seen.add(name.lower())
+        out.append(SheetInfo(name, targets.get(el.get(f"{_NS_REL}id") or ""),
+                             el.get("state") or "visible"))  # fmt: skip
+    return out
 
 
 def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateResult) -> None:
@@ -149,10 +245,14 @@ def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateRe
                 window = tail + chunk
                 if b"<!" in window and (b"<!DOCTYPE" in window or b"<!ENTITY" in window):
                     raise _fail(path, "bundle.xml.doctype", "bundle.fix.resend", name=info.filename)
-                if b"\0" in chunk.translate(_CONTROL_TABLE):  # XML 1.0 forbids them; we escape
+                if b"\0" in chunk.translate(_CONTROL_TABLE) or (  # XML 1.0 forbids them
+                    b"&#" in window and _bad_char_ref(window)
+                ):
                     raise _fail(
                         path, "bundle.xml.control_chars", "bundle.fix.resend", name=info.filename
                     )
+                if is_sheet and b't="e"' in window:
+                    _error_cells(window, info.filename, result)
                 if (
                     scan_formula
                     and b"<f" in window
@@ -164,11 +264,29 @@ def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateRe
                     bounds.feed(chunk, window)
                 tail = chunk[-32:]
         if bounds is not None:
+            bounds.finish()
             result.dims[info.filename] = (bounds.max_row, bounds.max_col)
     except BundleError:
         raise
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError):
         raise _fail(path, "bundle.file.truncated", "bundle.fix.resend") from None
+
+
+def _bad_char_ref(window: bytes) -> bool:
+    for hexa, dec in _CHAR_REF.findall(window):
+        n = int(hexa, 16) if hexa else int(dec)
+        if not _allowed_char(n):
+            return True
+    return False
+
+
+def _error_cells(window: bytes, part: str, result: GateResult) -> None:
+    refs = result.error_cells.setdefault(part, [])
+    for m in _ERROR_CELL.finditer(window):
+        ref = _CELL_REF.search(m.group(0))
+        name = ref.group(1).decode() if ref else "?"
+        if name not in refs and len(refs) < MAX_ERROR_CELLS:
+            refs.append(name)
 
 
 class _SheetBounds:
@@ -180,7 +298,7 @@ class _SheetBounds:
 
     def __init__(self, path: Path, name: str) -> None:
         self.path, self.name = path, name
-        self.max_row = self.max_col = self.rows = 0
+        self.max_row = self.max_col = self.rows = self.header_cols = 0
         self.first = True
         self.fast: re.Pattern | None = None
 
@@ -196,9 +314,9 @@ class _SheetBounds:
             letters = set(_CELL_COL.findall(header.group(1))) if header else set()
             if letters:
                 widest = max(letters, key=lambda c: (len(c), c)).decode()
-                self.max_col = _col_number(widest.encode())
+                self.max_col = self.header_cols = _col_number(widest.encode())
                 self.fast = re.compile(
-                    rb'<c r="(?:(?:' + _beyond(widest) + rb")\d|[A-Z]{1,3}\d{7})"
+                    rb'<c r="(?:(?:' + _beyond(widest) + rb")\d|[A-Z]{1,3}\d{6})"
                 )
         if self.fast is None or self.fast.search(window):
             for m in _FAR_ROW.findall(window):
@@ -208,7 +326,21 @@ class _SheetBounds:
                 self.max_col = max(self.max_col, max(_col_number(c) for c in letters))
         if self.max_row > MAX_ROWS or self.max_col > MAX_COLS:
             raise _fail(self.path, "bundle.xml.beyond_limits", "bundle.fix.resend", name=self.name)
-        if self.max_row * max(self.max_col, 1) > MAX_DENSE_CELLS:
+
+    def finish(self) -> None:
+        """calamine holds the dense rectangle (about 30 bytes a cell): a sheet whose extent is
+        far beyond its rows (a stray cell far down) or its header (far right) is refused, naming
+        the far corner; a dense one too big for memory is refused as too big."""
+        dense = self.max_row * max(self.max_col, 1)
+        if dense > SPARSE_FLOOR and (
+            self.max_row > 2 * self.rows + 1024 or self.max_col > 2 * self.header_cols + 64
+        ):
+            from exports.xlsx_stream import col_letter
+
+            raise _fail(self.path, "bundle.xml.stray_cell", "bundle.fix.stray_cell",
+                        name=self.name, cell=f"{col_letter(self.max_col - 1)}{self.max_row}",
+                        rows=self.rows)  # fmt: skip
+        if dense > MAX_DENSE_CELLS:
             raise _fail(self.path, "bundle.xml.too_big", "bundle.fix.split", name=self.name)
 
 

@@ -18,6 +18,7 @@ from exports.model import Column, TableSpec
 from forms.model import Form, Question
 from i18n import tr
 from i18n.errors import BundleError, Location
+from kexie.lifecycle import STATUSES, carried
 
 _HIDDEN_SYSTEM = {"_uuid", "_created", "_form_version", "_parent_uuid"}
 _SYSTEM_KINDS = {
@@ -147,7 +148,7 @@ def form_specs(
     # Statuses read in words (已定稿, 空表); the status name travels hidden.
     at = next(i for i, c in enumerate(main_cols) if c.name == "_status")
     raw = main_cols[at]
-    statuses = ("draft", "finalised", "exported", "returned", "nil")
+    statuses = STATUSES
     main_cols.insert(at, Column("~_status", TEXT, raw.label, width=raw.width,
                                 choices={x: tr(f"db.status.{x}", lang) for x in statuses}))  # fmt: skip
     raw.hidden = True
@@ -218,10 +219,10 @@ class Normaliser:
             if v is None or v == "":
                 continue
             if kind == TEXT:
-                if v == "exported" and name == "_status":
-                    v = "finalised"  # a local note ("has been sent"); it travels as finalised
-                elif type(v) is not str:
+                if type(v) is not str:
                     v = str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v))
+                elif name == "_status":
+                    v = carried(v)  # exported is a local note ("has been sent")
                 if cells.too_long(v):
                     raise self._error("bundle.export.too_long", row, name, length=len(v))
             elif kind == INT:

@@ -65,6 +65,7 @@ class Staged:
     file: str
     error: Problem | None = None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
     blobs: dict = field(default_factory=dict)
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -161,6 +162,7 @@ def _read(path: str, db: sqlite3.Connection | None) -> Staged:
     m = reader.manifest
     out.manifest = m
     out.blobs = reader.check_forms()
+    out.warnings = list(reader.warnings)
     src = m["sha256"]
     makers: dict[str, RowMaker] = {}
     for table, entry in m["tables"].items():

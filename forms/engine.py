@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -39,6 +40,9 @@ from i18n import tr
 from i18n.errors import Location, Problem, ValidationError
 
 Key = tuple[str, tuple[int, ...]]
+# The previous period's answers: a mapping, or a lookup given the current kexie::key values
+# ({question: value}) that returns them (None when there is no previous report).
+Previous = Mapping[str, object] | Callable[[dict[str, object]], Mapping[str, object] | None]
 _MAX_REPEATS = 10000
 _KEY_PART = re.compile(r"^(.+)\[(\d+)\]$")
 _REF = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
@@ -63,6 +67,8 @@ class Evaluation:
     fields: dict[str, FieldState] = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    form_id: str | None = None  # the form and version evaluated (so a store can reuse it)
+    form_version: str | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -103,7 +109,7 @@ def node_text(value: object) -> str:
 class _Ctx:
     """The evaluation context handed to compiled expressions."""
 
-    __slots__ = ("chain", "current", "engine", "idx", "item", "item_pos", "item_size")
+    __slots__ = ("chain", "current", "engine", "idx", "item", "item_pos", "item_size", "origin")
 
     def __init__(self, engine: FormEngine) -> None:
         self.engine = engine
@@ -113,6 +119,85 @@ class _Ctx:
         self.item = None
         self.item_pos = 0
         self.item_size = 0
+        self.origin: Key | None = None  # the field being evaluated (what current() means)
+
+    # -- record nodes as keys (name, instance index); (None, ()) is the root ----------------
+    def ref_keys(self, name: str) -> list[Key]:
+        """The nodes ``${name}`` selects from here (one instance, or all of a repeat's)."""
+        eng = self.engine
+        node = eng.plan.nodes.get(name)
+        if node is None:
+            return []
+        target = node.chain
+        chain, idx = self.chain, self.idx
+        p = 0
+        limit = min(len(target), len(chain))
+        while p < limit and target[p] == chain[p]:
+            p += 1
+        prefix = idx[:p]
+        if p == len(target):
+            key = (name, prefix)
+            return [key] if key in eng.rel or node.q.is_group else []
+        return [(name, i) for i in eng.expand(target, prefix)]
+
+    def child_keys(self, key: Key, name: str | None) -> list[Key]:
+        eng = self.engine
+        parent, idx = key
+        if parent is None:
+            children = eng.form.children
+        else:
+            node = eng.plan.nodes.get(parent)
+            if node is None or not (node.q.is_group or node.q.is_repeat):
+                return []
+            children = node.q.children
+        out: list[Key] = []
+        for q in children:
+            if name is not None and name != q.name and name != q.extra.get("xlsform_name"):
+                continue
+            if q.is_repeat:
+                n = eng.counts.get((q.name, idx), 0)
+                out.extend((q.name, (*idx, i)) for i in range(1, n + 1))
+            else:
+                out.append((q.name, idx))
+        return out
+
+    def parent_key(self, key: Key) -> Key | None:
+        name, idx = key
+        if name is None:
+            return None
+        node = self.engine.plan.nodes.get(name)
+        parent = node.parent if node is not None else None
+        if parent is None:
+            return (None, ())
+        return (parent, idx[: len(self.engine.plan.nodes[parent].chain)])
+
+    def key_text(self, key: Key) -> str:
+        return self.engine.text.get(key, "") if key[0] is not None else ""
+
+    def focus(self, key: Key) -> None:
+        """Make ``key`` the context node (for predicates)."""
+        name, idx = key
+        node = self.engine.plan.nodes.get(name) if name is not None else None
+        self.current = name
+        self.chain = node.chain if node is not None else ()
+        self.idx = idx
+
+    def current_key(self) -> Key:
+        if self.current is None:
+            return (None, ())
+        node = self.engine.plan.nodes.get(self.current)
+        depth = len(node.chain) if node is not None else 0
+        return (self.current, self.idx[:depth])
+
+    def origin_key(self) -> Key:
+        return self.origin if self.origin is not None else self.current_key()
+
+    def saved_text(self) -> str:
+        """The current field's value as once() sees it: computed, or as stored in the record
+        (a reopened record keeps what once() gave when it was first filled in)."""
+        key = self.current_key()
+        text = self.engine.text.get(key, "")
+        return text if text != "" else node_text(self.engine.answers.get(key))
 
     def nodes(self, name: str) -> NodeSet:
         eng = self.engine
@@ -135,18 +220,6 @@ class _Ctx:
 
     def position(self) -> float:
         return float(self.idx[-1]) if self.idx else 1.0
-
-    def repeat_instances(self, repeat: str) -> tuple[tuple[str, ...], list[tuple[int, ...]]]:
-        """Every instance of ``repeat`` under the current context's enclosing instances."""
-        node = self.engine.plan.nodes.get(repeat)
-        if node is None or not node.q.is_repeat:
-            return (), []
-        parents = node.chain[:-1]
-        p = 0
-        limit = min(len(parents), len(self.chain))
-        while p < limit and parents[p] == self.chain[p]:
-            p += 1
-        return node.chain, self.engine.expand(node.chain, self.idx[:p])
 
     def instance(self, list_id: str) -> NodeSet:
         doc = instance_document(self.engine.plan, list_id)
@@ -183,6 +256,10 @@ class _Ctx:
     def now(self) -> datetime:
         return self.engine.now or datetime.now().astimezone()
 
+    def previous(self, name: str) -> str:
+        """The previous period's value of ``name`` for this unit (and key), or ''."""
+        return node_text(self.engine.previous_values().get(name))
+
 
 class FormEngine:
     """One record of ``form`` being filled in, evaluated incrementally."""
@@ -194,11 +271,14 @@ class FormEngine:
         *,
         today: date | None = None,
         now: datetime | None = None,
+        previous: Previous | None = None,
     ) -> None:
         self.form = form
         self.plan: Plan = build_plan(form)[0]
         self.today = today or date.today()
         self.now = now
+        self._previous = previous
+        self._previous_cache: dict[tuple, Mapping[str, object]] = {}
         self.answers: dict[Key, object] = {}
         self.bad: dict[Key, tuple[str, dict, object]] = {}  # answers that could not be typed
         self.counts: dict[tuple[str, tuple[int, ...]], int] = {}
@@ -217,6 +297,26 @@ class FormEngine:
             self._value_phase(name)
         for name in self.plan.order:
             self._check_phase(name)
+
+    # -- previous period ---------------------------------------------------------------------
+    def previous_values(self) -> Mapping[str, object]:
+        """The same unit's answers for the previous period, for the current ``kexie::key``
+        values (asked once per key from the ``previous`` provider; {} when there is none)."""
+        source = self._previous
+        if source is None:
+            return {}
+        if isinstance(source, Mapping):
+            return source
+        key = {name: self.val.get((name, ())) for name in self.form.report_key}
+        ident = tuple(sorted((k, node_text(v)) for k, v in key.items()))
+        cached = self._previous_cache.get(ident)
+        if cached is None:
+            try:
+                cached = source(key) or {}
+            except Exception:  # a lookup that fails must not stop data entry: no comparison
+                cached = {}
+            self._previous_cache[ident] = cached
+        return cached
 
     # -- instances -------------------------------------------------------------------------
     def expand(self, chain: tuple[str, ...], prefix: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -312,6 +412,7 @@ class FormEngine:
     def _eval(self, compiled, name: str, chain: tuple[str, ...], idx: tuple[int, ...]) -> object:
         ctx = self._ctx
         ctx.current, ctx.chain, ctx.idx = name, chain, idx
+        ctx.origin = (name, idx)
         try:
             return compiled.fn(ctx)
         except (ArithmeticError, ValueError, TypeError, RecursionError):
@@ -559,6 +660,7 @@ class FormEngine:
     ) -> NodeSet:
         ctx = self._ctx
         ctx.current, ctx.chain, ctx.idx = name, chain, idx
+        ctx.origin = (name, idx)
         return ctx.nodes(target)
 
     # -- public API ------------------------------------------------------------------------
@@ -748,6 +850,7 @@ class FormEngine:
             return list(cl.choices)
         ctx = self._ctx
         ctx.current, ctx.chain, ctx.idx = key[0], self.plan.nodes[key[0]].chain, key[1]
+        ctx.origin = (key[0], key[1])
         kept: list[Choice] = []
         size = len(cl.choices)
         try:
@@ -765,7 +868,7 @@ class FormEngine:
 
     def evaluation(self) -> Evaluation:
         """Every field's state, the cleaned values and the problems of the record."""
-        result = Evaluation()
+        result = Evaluation(form_id=self.form.form_id, form_version=self.form.version)
         for name in self.plan.order:
             for idx in self.expand(self.plan.nodes[name].chain, ()):
                 key = (name, idx)
@@ -813,6 +916,13 @@ def _param_number(text: str | None, default: float) -> float:
         return default
 
 
-def evaluate(form: Form, answers: dict | None = None, *, today: date | None = None) -> Evaluation:
-    """Evaluate one record of ``form`` with ``answers`` (repeats as lists of dicts)."""
-    return FormEngine(form, answers, today=today).evaluation()
+def evaluate(
+    form: Form,
+    answers: dict | None = None,
+    *,
+    today: date | None = None,
+    previous: Previous | None = None,
+) -> Evaluation:
+    """Evaluate one record of ``form`` with ``answers`` (repeats as lists of dicts);
+    ``previous``: the previous period's answers or a lookup (see :class:`FormEngine`)."""
+    return FormEngine(form, answers, today=today, previous=previous).evaluation()

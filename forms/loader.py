@@ -70,9 +70,11 @@ TRANSLATABLE = {"label", "hint", "guidance_hint", "constraint_message", "require
 KEXIE_COLUMNS = {
     "kexie::aggregate",
     "kexie::of",
+    "kexie::previous",
     "kexie::severity",
     "kexie::sensitive",
     "kexie::unit",
+    "kexie::code",
 }
 CHOICE_ALIASES = {
     "list_name": "list_name",
@@ -139,6 +141,62 @@ SIMPLE_TYPES = {
     "simserial": "simserial",
     "start-geopoint": "start-geopoint",
     "audit": "audit",
+    # Legacy spellings pyxform still knows (its question type dictionary).
+    "add text prompt": "text",
+    "q string": "text",
+    "phone number": "text",  # with the constraint in LEGACY_CONSTRAINTS
+    "add integer prompt": "integer",
+    "q int": "integer",
+    "add decimal prompt": "decimal",
+    "q decimal": "decimal",
+    "add date prompt": "date",
+    "q date": "date",
+    "add time prompt": "time",
+    "q time": "time",
+    "add datetime prompt": "dateTime",
+    "add date time prompt": "dateTime",
+    "q datetime": "dateTime",
+    "q date time": "dateTime",
+    "date time": "dateTime",
+    "add note prompt": "note",
+    "q note": "note",
+    "add calculate prompt": "calculate",
+    "q calculate": "calculate",
+    "add acknowledge prompt": "acknowledge",
+    "q acknowledge": "acknowledge",
+    "add location prompt": "geopoint",
+    "q location": "geopoint",
+    "q geopoint": "geopoint",
+    "add barcode prompt": "barcode",
+    "q barcode": "barcode",
+    "q picture": "image",
+    "q image": "image",
+    "q audio": "audio",
+    "q video": "video",
+    "get start time": "start",
+    "start time": "start",
+    "get end time": "end",
+    "end time": "end",
+    "get today": "today",
+    "get device id": "deviceid",
+    "device id": "deviceid",
+    "get subscriber id": "subscriberid",
+    "subscriber id": "subscriberid",
+    "get sim id": "simserial",
+    "sim id": "simserial",
+    "get phone number": "phonenumber",
+    "number of days in last month": "integer",
+    "number of days in last six months": "integer",
+    "number of days in last year": "integer",
+    "percentage": "integer",
+}
+# Legacy types that carry a check in pyxform's dictionary (used when the row has none).
+LEGACY_CONSTRAINTS = {
+    "phone number": "regex(., '^\\d*$')",
+    "number of days in last month": "0 <= . and . <= 31",
+    "number of days in last six months": "0 <= . and . <= 183",
+    "number of days in last year": "0 <= . and . <= 365",
+    "percentage": "0 <= . and . <= 100",
 }
 # Recognised, not supported on the desktop: the row is left out with a warning.
 IGNORED_TYPES = {
@@ -167,9 +225,16 @@ SELECT_PREFIXES = (
     ("select1", "select_one"),
     ("add select one prompt using", "select_one"),
     ("add select multiple prompt using", "select_multiple"),
+    ("select one using", "select_one"),
+    ("select multiple using", "select_multiple"),
+    ("select multiple from", "select_multiple"),
+    ("q select1", "select_one"),
+    ("q select", "select_multiple"),
     ("rank", "rank"),
     ("osm", "osm"),
 )
+# Longest first, so "select one using x" is not read as "select one" of list "using".
+SELECT_PREFIXES = tuple(sorted(SELECT_PREFIXES, key=lambda p: -len(p[0])))
 KNOWN_TYPE_WORDS = sorted(
     set(SIMPLE_TYPES)
     | {
@@ -245,18 +310,61 @@ def _find_sheet(sheets: dict[str, list[list[str]]], name: str) -> str | None:
     return None
 
 
-def _table(rows: list[list[str]]) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+# pyxform reads a sheet until a run of empty rows (or header cells) longer than this: cells far
+# below or to the right of the form (a stray note, a formatted but empty area) are not part of it.
+MAX_EMPTY_ROWS = 60
+MAX_EMPTY_COLUMNS = 20
+
+
+@dataclass
+class Table:
+    header_row: int  # 1-based
+    header: list[str]
+    body: list[tuple[int, list[str]]]  # non-empty data rows with their 1-based row numbers
+    ignored_row: int | None = None  # first non-empty row left out after a run of empty ones
+    ignored_column: int | None = None  # first header cell left out after empty ones
+
+    def __iter__(self):  # header_row, header, body = _table(rows)
+        return iter((self.header_row, self.header, self.body))
+
+
+def _table(rows: list[list[str]]) -> Table:
     """Header row number, header cells and the non-empty data rows (1-based row numbers)."""
     start = 0
     while start < len(rows) and not any(rows[start]):
         start += 1
     if start == len(rows):
-        return 0, [], []
+        return Table(0, [], [])
     header = list(rows[start])
+    ignored_column = None
+    empty = 0
+    for i, cell in enumerate(header):
+        if cell:
+            empty = 0
+            continue
+        empty += 1
+        if empty > MAX_EMPTY_COLUMNS:
+            rest = next((j for j in range(i, len(header)) if header[j]), None)
+            ignored_column = rest + 1 if rest is not None else None
+            header = header[:i]
+            break
     while header and not header[-1]:
         header.pop()
-    body = [(i + 1, row) for i, row in enumerate(rows[start + 1 :], start=start + 1) if any(row)]
-    return start + 1, header, body
+    width = len(header)
+    body: list[tuple[int, list[str]]] = []
+    ignored_row = None
+    empty = 0
+    for i in range(start + 1, len(rows)):
+        row = rows[i]
+        if any(row[:width]):
+            if empty > MAX_EMPTY_ROWS:
+                ignored_row = i + 1
+                break
+            empty = 0
+            body.append((i + 1, row))
+        else:
+            empty += 1
+    return Table(start + 1, header, body, ignored_row, ignored_column)
 
 
 def _survey_columns(header: list[str], sheet: str, st: _State, header_row: int) -> list[_Column]:
@@ -337,13 +445,35 @@ class _Builder:
         self.name = name
         self.st = st
         self.root_name = "data"
+        self.has_survey = False
+
+    def table(self, title: str) -> Table:
+        """A sheet's table; what pyxform would not read (far below or right) is a warning."""
+        table = _table(self.sheets[title])
+        if table.ignored_row is not None:
+            self.st.warn(
+                "forms.load.rows_ignored", title, table.ignored_row, first=table.ignored_row
+            )
+        if table.ignored_column is not None:
+            self.st.warn(
+                "forms.load.columns_ignored", title, table.header_row, first=table.ignored_column
+            )
+        return table
+
+    def survey_title(self) -> str | None:
+        """The survey sheet: named so, or (as pyxform) the workbook's only sheet."""
+        title = _find_sheet(self.sheets, "survey")
+        if title is None and len(self.sheets) == 1:
+            title = next(iter(self.sheets))
+            self.st.warn("forms.load.sheet_as_survey", title, name=title)
+        return title
 
     # -- settings --------------------------------------------------------------------------
     def settings(self) -> dict[str, str]:
         title = _find_sheet(self.sheets, "settings")
         if title is None:
             return {}
-        _, header, body = _table(self.sheets[title])
+        _, header, body = self.table(title)
         if not body:
             return {}
         row = body[0][1]
@@ -362,7 +492,7 @@ class _Builder:
         title = _find_sheet(self.sheets, sheet_name)
         if title is None:
             return {}, []
-        header_row, header, body = _table(self.sheets[title])
+        header_row, header, body = self.table(title)
         cols: list[tuple[str, str | None]] = []  # (key or extra header, lang)
         languages: list[str] = []
         for raw in header:
@@ -439,7 +569,8 @@ class _Builder:
         source_dir: Path | None,
     ) -> tuple[list[Question], list[str]]:
         st = self.st
-        title = _find_sheet(self.sheets, "survey")
+        title = self.survey_title()
+        self.has_survey = title is not None
         if title is None:
             names = list(self.sheets)
             close = difflib.get_close_matches("survey", [n.lower() for n in names], n=1, cutoff=0.6)
@@ -449,7 +580,7 @@ class _Builder:
                 st.error("forms.load.no_survey", sheets=", ".join(names) or "-")
             return [], []
         sheet = "survey"
-        header_row, header, body = _table(self.sheets[title])
+        header_row, header, body = self.table(title)
         columns = _survey_columns(header, sheet, st, header_row)
         keys = {c.key for c in columns}
         if "type" not in keys:
@@ -487,9 +618,9 @@ class _Builder:
                 continue
             low = " ".join(type_text.lower().replace("_", " ").split())
             parent = stack[-1][0] if stack else None
-            if low.startswith("end "):
+            if low.startswith("end ") and low not in SIMPLE_TYPES:
                 word = low.split(" ")[1] if len(low.split(" ")) > 1 else ""
-                word = "group" if word == "loop" else word
+                word = {"loop": "group", "lgroup": "repeat", "looped": "repeat"}.get(word, word)
                 if not stack:
                     st.error("forms.load.unmatched_end", sheet, rownum, "type", type=type_text)
                     continue
@@ -521,8 +652,12 @@ class _Builder:
             kind = self._kind(q, type_text, low, choice_lists, external, source_dir, sheet, rownum)
             if kind is None:
                 continue
-            if kind == "calculate" and not q.calculation:
+            if kind == "calculate" and not q.calculation and not q.previous:
                 st.error("forms.load.missing_calculation", sheet, rownum, "calculation", name=name)
+            if q.previous and kind not in ("calculate", "hidden"):
+                st.error(
+                    "forms.load.previous_type", sheet, rownum, "kexie::previous", type=type_text
+                )
             if not name and kind == "note":
                 name = q.name = f"_note_row{rownum}"  # pyxform accepts unnamed notes
             elif not name:
@@ -660,6 +795,9 @@ class _Builder:
                     allowed="error, warning",
                 )
         q.of = cells.get("kexie::of", "").strip() or None
+        q.code = cells.get("kexie::code", "").strip()
+        q.previous = cells.get("kexie::previous", "").strip().removeprefix("${").rstrip("}")
+        q.previous = q.previous.strip() or None
         sensitive = cells.get("kexie::sensitive", "").strip().lower()
         q.sensitive = bool(sensitive) and sensitive in YES
 
@@ -679,7 +817,7 @@ class _Builder:
             word = low.split(" ")[1] if len(low.split(" ")) > 1 else ""
             if word == "group":
                 q.type = "group"
-            elif word == "repeat":
+            elif word in ("repeat", "lgroup") or low.startswith("begin looped group"):
                 q.type = "repeat"
             elif word == "loop":
                 st.warn("forms.load.loop_as_group", sheet, row, "type", type=type_text)
@@ -748,9 +886,13 @@ class _Builder:
                 )
             q.list_name = arg
             return kind
-        canonical = SIMPLE_TYPES.get(low) or SIMPLE_TYPES.get(" ".join(type_text.lower().split()))
+        spelled = " ".join(type_text.lower().split())
+        canonical = SIMPLE_TYPES.get(low) or SIMPLE_TYPES.get(spelled)
         if canonical:
             q.type = canonical
+            implied = LEGACY_CONSTRAINTS.get(low) or LEGACY_CONSTRAINTS.get(spelled)
+            if implied and not q.constraint:
+                q.constraint = implied
             return canonical
         if low in IGNORED_TYPES or low.replace(" ", "-") in IGNORED_TYPES:
             st.warn("forms.load.ignored_type", sheet, row, "type", type=type_text)
@@ -842,7 +984,7 @@ def build_form(
     choice_lists, choice_langs = builder.choices("choices", allow_dups)
     external, _ = builder.choices("external_choices", True)
     children, languages = builder.survey(choice_lists, external, source_dir)
-    if _find_sheet(sheets, "survey") is not None and not children and not st.problems:
+    if builder.has_survey and not children and not st.problems:
         st.error("forms.load.empty_survey", "survey")
     if _find_sheet(sheets, "entities") is not None:
         st.warn("forms.load.entities_ignored", "entities")
@@ -884,6 +1026,15 @@ def build_form(
         period = None
     if kind == "report" and period is None:
         st.error("forms.load.report_needs_period", "settings", column="kexie::period")
+    due = settings.get("kexie::due", "").strip()
+    if due:
+        from forms.periods import parse_due
+        from i18n.errors import UsageError
+
+        try:
+            parse_due(due)
+        except UsageError:
+            st.error("forms.load.bad_due", "settings", column="kexie::due", value=due)
     langs = list(dict.fromkeys(languages + choice_langs))
     form = Form(
         form_id=form_id,
@@ -903,4 +1054,17 @@ def build_form(
     for key in form.report_key:
         if key not in form:
             st.error("forms.load.unknown_key", "settings", column="kexie::key", name=key)
+    codes: dict[str, int] = {}
+    for q in form.walk():
+        if q.code:
+            if q.code in codes:
+                st.error(
+                    "forms.load.duplicate_code",
+                    "survey",
+                    q.row,
+                    "kexie::code",
+                    value=q.code,
+                    first=codes[q.code],
+                )
+            codes.setdefault(q.code, q.row)
     return form, st.problems

@@ -17,9 +17,15 @@ Conventions
 Kexie extensions (namespaced XLSForm columns; see docs/forms.md)
 - survey ``kexie::aggregate``: ``sum`` (flow) | ``last`` (stock) | ``average`` | ``none``
 - survey ``kexie::of``: name of the total this item is a "其中" part of (checked: part ≤ total)
+- survey ``kexie::previous`` (on a calculate/hidden row): name of a question; the row holds that
+  question's value in the same unit's previous period (and ``kexie::key``), or is empty
 - survey ``kexie::severity``: ``error`` (blocks finalising) | ``warning`` (needs an explanation)
 - survey ``kexie::sensitive``: yes → personal data, left out of exports unless asked for
 - survey ``kexie::unit`` (translatable like label): unit of measure shown in report grids (人, 次, 元)
+- survey ``kexie::code``: the indicator's code on the paper form (代码: 01, 02, ...)
+- settings ``kexie::table_no``: the form's table number (表号) printed on the paper form
+- settings ``kexie::issued_by`` (translatable like form_title): the authority that set the form
+  (制定机关), printed under the 表号
 - settings ``kexie::kind``: ``survey`` (one record per respondent) | ``report`` (periodic report)
 - settings ``kexie::period``: ``month`` | ``quarter`` | ``year`` (reports)
 - settings ``kexie::key``: space-separated question names that, with unit × period, identify a
@@ -143,9 +149,11 @@ class Question:
     # Kexie extensions
     aggregate: str | None = None
     of: str | None = None
+    previous: str | None = None  # kexie::previous: holds that question's previous-period value
     severity: str = "error"
     sensitive: bool = False
     units: dict[str, str] = field(default_factory=dict)
+    code: str = ""  # kexie::code, the indicator's code on the paper form (代码)
     extra: dict[str, str] = field(default_factory=dict)  # unknown columns, kept verbatim
 
     @property
@@ -213,6 +221,23 @@ class Form:
 
     def title(self, lang: str | None = None) -> str:
         return pick_text(self.titles, lang) or self.form_id
+
+    @property
+    def table_no(self) -> str:
+        """The table number (表号) from settings ``kexie::table_no``, may be empty."""
+        return (self.settings.get("kexie::table_no") or "").strip()
+
+    def issued_by(self, lang: str | None = None) -> str:
+        """The authority that set the form (制定机关), ``kexie::issued_by[::lang]``."""
+        texts = {}
+        for key, value in self.settings.items():
+            if key == "kexie::issued_by" and value:
+                texts["default"] = value
+            elif key.startswith("kexie::issued_by::") and value:
+                from forms.loader import language_code
+
+                texts[language_code(key.split("::", 2)[2])] = value
+        return pick_text(texts, lang)
 
     def walk(self) -> Iterator[Question]:
         """Every question, group and repeat in sheet order (depth first)."""

@@ -85,8 +85,17 @@ def _scope_for(form: Form) -> tuple[Scope, dict[tuple[str | None, str], str]]:
     child_of: dict[tuple[str | None, str], str] = {}
     for q in form.walk():
         child_of[(q.parent, q.extra.get("xlsform_name", q.name))] = q.name
+    repeats = frozenset(q.name for q in form.walk() if q.is_repeat)
+    in_repeat = {q.name: form.repeat_of(q.name) is not None for q in form.walk()}
     return Scope(
-        names=names, parent=parent, lists=frozenset(form.choice_lists), list_of=list_of
+        names=names,
+        parent=parent,
+        lists=frozenset(form.choice_lists),
+        list_of=list_of,
+        child_of=child_of,
+        repeats=repeats,
+        in_repeat=in_repeat,
+        report_key=tuple(k for k in form.report_key if k in names),
     ), child_of
 
 
@@ -106,6 +115,10 @@ def build_plan(form: Form) -> tuple[Plan, list[Problem]]:
         nodes[q.name] = node
         for column in EXPRESSION_COLUMNS:
             text = getattr(q, column) if column != "required" else q.required
+            if column == "calculation" and q.previous:
+                # kexie::previous: this row holds the previous period's value of that question
+                # (its own calculation is what other XLSForm tools compute without one).
+                text = f"kexie:previous(${{{q.previous}}})"
             if not text or not text.strip():
                 continue
             if column == "default" and not any(c in text for c in _LITERAL_DEFAULT_CHARS):
@@ -118,6 +131,8 @@ def build_plan(form: Form) -> tuple[Plan, list[Problem]]:
                 list_of=base_scope.list_of,
                 child_of=base_scope.child_of,
                 repeats=base_scope.repeats,
+                in_repeat=base_scope.in_repeat,
+                report_key=base_scope.report_key,
                 current=q.name,
                 item_mode=column == "choice_filter",
             )
@@ -127,17 +142,22 @@ def build_plan(form: Form) -> tuple[Plan, list[Problem]]:
                 if column == "default":  # a default that is not an expression is a literal
                     node.default_literal = text
                     continue
+                shown = "kexie::previous" if column == "calculation" and q.previous else column
                 problems.append(
                     Problem(
                         exc.code,
                         dict(exc.params),
-                        Location(sheet="survey", row=q.row, column=column),
+                        Location(sheet="survey", row=q.row, column=shown),
                         "error",
                         exc.fix,
                     )
                 )
                 continue
-            where = Location(sheet="survey", row=q.row, column=column)
+            where = Location(
+                sheet="survey",
+                row=q.row,
+                column="kexie::previous" if column == "calculation" and q.previous else column,
+            )
             for fn in compiled.vendor:
                 problems.append(Problem("forms.expr.vendor", {"function": fn}, where, "warning"))
             for fn in compiled.degraded:

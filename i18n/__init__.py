@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import string
 import threading
 from collections.abc import Iterator
@@ -107,6 +108,7 @@ def tr(key: str, lang: str | None = None, /, **params: object) -> str:
         return key
     text = entry.get(normalise_language(lang) if lang else _language) or entry.get("en") or key
     if params:
+        params = {k: shown(v) if isinstance(v, str) else v for k, v in params.items()}
         try:
             if PLURAL in text:
                 return _FORMATTER.vformat(text, (), _SafeParams(params))
@@ -114,6 +116,34 @@ def tr(key: str, lang: str | None = None, /, **params: object) -> str:
         except (ValueError, IndexError):
             return text
     return text
+
+
+# Characters that would reorder, hide or fake what a message shows: C0/C1 controls, DEL, bidi
+# embeddings/overrides/isolates and marks, line/paragraph separators, lone surrogates (from
+# undecodable file names).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(m: re.Match) -> str:
+    ch = m.group(0)
+    named = _NAMED.get(ch)
+    if named:
+        return named
+    n = ord(ch)
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}"
+
+
+def shown(text: str) -> str:
+    """``text`` safe to show in a message: control and bidi characters escaped (``\\x1b``,
+    ``\\u202e``, ``\\n``), so a file name or cell text can neither hide nor reorder what the
+    user reads. :func:`tr` applies it to every text parameter; use it wherever else untrusted
+    text is shown (window titles, table cells, labels)."""
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(_escape, text)
 
 
 PLURAL = ":plural:"

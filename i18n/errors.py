@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from i18n import get_language, tr
+from i18n import get_language, shown, tr
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,13 @@ class Location:
         """E.g. ``form.xlsx survey 第12行 constraint`` / ``form.xlsx survey row 12 constraint``."""
         parts: list[str] = []
         if self.file:
-            parts.append(Path(self.file).name)
+            parts.append(shown(Path(self.file).name))
         if self.sheet:
-            parts.append(self.sheet)
+            parts.append(shown(self.sheet))
         if self.row is not None:
             parts.append(tr("loc.row", lang, row=self.row))
         if self.column:
-            parts.append(self.column)
+            parts.append(shown(self.column))
         if self.field:
             parts.append(tr("loc.field", lang, field=self.field))
         return " ".join(parts)

@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import tempfile
 import traceback
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import i18n
@@ -24,7 +22,16 @@ from i18n import tr
 from i18n.errors import KexieError, UsageError
 from kexie import __version__
 
-COMMAND_MODULES = ("forms.cli", "localdb.cli", "exports.cli", "exports.loop_cli", "bench.cli")
+COMMAND_MODULES = (
+    "forms.cli",
+    "localdb.cli",
+    "exports.cli",
+    "exports.loop_cli",
+    "exports.logcli",
+    "exports.datacli",
+    "desktop.printcli",
+    "bench.cli",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,18 +84,16 @@ def _accept_global_options_everywhere(sub: argparse._SubParsersAction) -> None:
 
 
 def _log_unexpected(data: str | None) -> Path:
-    folder = Path(data) if data else Path(tempfile.gettempdir())
+    """Write the current traceback to the data folder's error log (``--data`` or the default
+    folder; the temporary folder if that cannot be written)."""
+    from kexie import logs
+    from kexie.paths import resolve_data_dir
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        log = folder / "kexie-error.log"
-        with log.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.now().isoformat()} kexie {__version__}\n")
-            fh.write(traceback.format_exc())
-    except OSError:
-        log = Path(tempfile.gettempdir()) / "kexie-error.log"
-        with log.open("a", encoding="utf-8") as fh:
-            fh.write(traceback.format_exc())
-    return log
+        folder: Path | None = resolve_data_dir(data)
+    except Exception:  # e.g. no home folder: still leave the report somewhere
+        folder = None
+    return logs.write_error(folder, traceback.format_exc())
 
 
 def _silence_stdout() -> None:
@@ -108,15 +113,24 @@ def _early_language(argv: Sequence[str]) -> None:
             i18n.set_language(arg.split("=", 1)[1])
 
 
+def _early_data(argv: Sequence[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--data" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--data="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _early_language(argv)
-    data: str | None = None
+    data: str | None = _early_data(argv)  # where an error before parsing is logged
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        data = args.data
+        data = args.data or data
         if args.command is None:
             from desktop.app import run_app  # Qt only when the window is wanted
 

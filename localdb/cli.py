@@ -59,8 +59,7 @@ def cmd_units(args) -> int:
     """List the units below CODE (no code: the provinces), or search by name/initials/code."""
     from i18n.errors import KexieError
     from localdb import open_store
-    from localdb.store import resolve_unit
-    from localdb.units import divisions
+    from localdb.units import divisions, resolve_unit
 
     if args.add or args.rename:
         return _change_unit(args)

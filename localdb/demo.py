@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from forms.periods import last_periods
 from i18n import tr
 from i18n.errors import StorageError, ValidationError
+from kexie.lifecycle import EXPORTED, RETURNED
 from kexie.tasks import NULL_TASK, TaskState
 from localdb.units import Unit
 
@@ -58,7 +59,7 @@ def run_demo(
 ) -> DemoSummary:
     """Write demo data into ``store`` for ``unit`` (default: the installation's unit)."""
     from forms.builtin.samples import sample_answers
-    from localdb.store import resolve_unit
+    from localdb.units import resolve_unit
 
     today = today or date.today()
     rng = random.Random(seed)
@@ -118,13 +119,13 @@ def run_demo(
                 raise
             summary.skipped += 1
             return None
-        if status in ("exported", "returned"):
-            store.set_status(form_id, uuid, "exported", author=author)
-            if status == "returned":
+        if status in (EXPORTED, RETURNED):  # the way there: finalised, exported, returned
+            store.set_status(form_id, uuid, EXPORTED, author=author)
+            if status == RETURNED:
                 store.set_status(
                     form_id,
                     uuid,
-                    "returned",
+                    RETURNED,
                     reason=tr("demo.returned_reason"),
                     author=store.clerk or author,
                 )

@@ -15,25 +15,26 @@ from __future__ import annotations
 import json
 import uuid as uuidlib
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from forms.model import Form
 from forms.periods import parse_period
 from i18n.errors import Location, Problem, StorageError, UsageError, ValidationError
+from kexie import lifecycle
+from kexie.lifecycle import FINALISED, NIL, STATUSES
 from localdb.formsreg import now_iso
 from localdb.schema import quote, report_key, table_name
+from localdb.units import resolve_unit
 
-STATUSES = ("draft", "finalised", "exported", "returned", "nil")
-LOCKED = ("finalised", "exported")  # editing these needs a reason
-TRANSITIONS: dict[str, set[str]] = {
-    "draft": {"draft", "finalised"},
-    "finalised": {"finalised", "draft", "exported", "returned"},
-    "exported": {"exported", "draft", "finalised", "returned"},
-    "returned": {"returned", "draft", "finalised"},
-    "nil": {"nil", "draft", "finalised", "exported", "returned"},
-}
-NEED_REASON = {("finalised", "draft"), ("exported", "draft"), ("exported", "finalised")}
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from forms.engine import Evaluation
+    from localdb.localunits import LocalUnits
+
 _REPEAT_NS = uuidlib.UUID("6f1c2f0e-5b1a-4c55-9d6e-2b8f0a3c7e11")
 
 
@@ -70,7 +71,7 @@ def later_than(previous: str | None) -> str:
 
 @dataclass
 class UpsertResult:
-    """What :meth:`RecordsMixin.upsert_rows` did, by record uuid."""
+    """What :meth:`Records.upsert_rows` did, by record uuid."""
 
     inserted: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -105,7 +106,7 @@ def _sql_row(raw: dict) -> dict:
 
 class _ReportKeys:
     """Report uniqueness (unit × period × key among live rows) checked in memory for a batch,
-    as :meth:`RecordsMixin._check_unique` does row by row against the table."""
+    as :meth:`Records._check_unique` does row by row against the table."""
 
     def __init__(self, store, form: Form) -> None:
         self.store, self.form = store, form
@@ -139,14 +140,71 @@ class _ReportKeys:
         self.live[ident] = row["_uuid"]
 
 
-def _evaluate(form: Form, values: dict):
+def _evaluate(form: Form, values: dict) -> Evaluation:
     from forms.engine import evaluate
 
     return evaluate(form, values)
 
 
-class RecordsMixin:
-    """Record operations of :class:`localdb.store.Store` (needs ``db``, ``form``, ``clerk``...)."""
+def _evaluates(evaluation: Evaluation | None, form: Form, values: dict) -> bool:
+    """Whether ``evaluation`` is of ``form`` (this version) and ``values`` (cleaned values, as
+    a caller passes ``evaluation.values`` itself), so the store need not evaluate again."""
+    if evaluation is None:
+        return False
+    same_form = (evaluation.form_id, evaluation.form_version) == (form.form_id, form.version)
+    return same_form and (evaluation.values is values or evaluation.values == values)
+
+
+class RecordsHost(Protocol):
+    """What :class:`Records` needs from the store that owns it (:class:`localdb.store.Store`)."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def clerk(self) -> str | None: ...
+    @property
+    def unit_code(self) -> str | None: ...
+    @property
+    def units(self) -> LocalUnits: ...
+    def form(self, form_id: str, version: str | None = None) -> Form: ...
+    def sqlite_errors(self) -> AbstractContextManager[None]: ...
+
+
+class Records:
+    """The records and reports of one store: ``store.records`` (composed, as Anki composes its
+    collection of managers). Everything it needs from the store is :class:`RecordsHost`.
+
+    ``store.records(form_id, ...)`` lists records (the manager is callable, so the store's API
+    reads as before); ``store.records.save(...)`` etc. are the operations, which the store also
+    offers as ``store.save(...)``.
+    """
+
+    def __init__(self, store: RecordsHost) -> None:
+        self.store = store
+
+    # -- what the store provides -----------------------------------------------------------
+    @property
+    def db(self) -> Database:
+        """The store's connection for the calling thread (writer or read-only reader)."""
+        return self.store.db
+
+    @property
+    def clerk(self) -> str | None:
+        return self.store.clerk
+
+    @property
+    def unit_code(self) -> str | None:
+        return self.store.unit_code
+
+    @property
+    def units(self) -> LocalUnits:
+        return self.store.units
+
+    def form(self, form_id: str, version: str | None = None) -> Form:
+        return self.store.form(form_id, version)
+
+    def sqlite_errors(self) -> AbstractContextManager[None]:
+        return self.store.sqlite_errors()
 
     # -- saving ----------------------------------------------------------------------------
     def save(
@@ -161,16 +219,23 @@ class RecordsMixin:
         author: str | None = None,
         reason: str | None = None,
         explanations: dict[str, str] | None = None,
+        version: str | None = None,
+        evaluation: Evaluation | None = None,
     ) -> str:
         """Validate and store one record (new, or the one with ``uuid``); returns its uuid.
+        ``version`` chooses the form version (default: the current one; see
+        ``exports.packages.form_for_period`` for the version that applies to a period).
+        ``evaluation``: the caller's own evaluation of ``values`` (e.g. the desktop's engine),
+        used instead of evaluating the form again when it is of this form version and these
+        values; otherwise the store evaluates.
 
         Drafts may hold errors. ``status="finalised"`` needs no errors and an explanation for
         every warning (``explanations`` {field: text}, merged with those already stored).
         Editing a finalised or exported record needs a ``reason``. Reports need ``period`` and
         are unique per unit × period (× the form's key questions).
         """
-        form = self.form(form_id)
-        if status not in ("draft", "finalised"):
+        form = self.form(form_id, version)
+        if status not in lifecycle.SAVE_STATUSES:
             raise UsageError("db.bad_status", status=status)
         table = table_name(form_id)
         if uuid is not None:
@@ -179,7 +244,7 @@ class RecordsMixin:
         if old is not None:
             if old["_deleted"]:
                 raise ValidationError("db.record_deleted", fix="db.record_deleted.fix", uuid=uuid)
-            if old["_status"] in LOCKED and not (reason or "").strip():
+            if lifecycle.edit_needs_reason(old["_status"]) and not (reason or "").strip():
                 raise ValidationError("db.reason_required", uuid=uuid, status=old["_status"])
             unit = unit or old["_unit"]
             period = period or old["_period"]
@@ -189,8 +254,9 @@ class RecordsMixin:
         merged.update({k: v for k, v in (explanations or {}).items() if v and str(v).strip()})
         unit = self._check_unit(unit)
         period = self._check_period(form, period)
-        evaluation = _evaluate(form, values)
-        if status == "finalised":
+        if not _evaluates(evaluation, form, values):
+            evaluation = _evaluate(form, values)
+        if status == FINALISED:
             self._check_finalisable(form, evaluation.problems, merged)
         clean = evaluation.values
         now = later_than(old["_modified"] if old else None)
@@ -268,9 +334,9 @@ class RecordsMixin:
         with self.sqlite_errors(), self.db.atomic():
             if existing:
                 old = self._row(table, existing)
-                if old["_status"] == "nil":
+                if old["_status"] == NIL:
                     return existing
-                if old["_status"] not in ("draft", "returned"):
+                if old["_status"] not in lifecycle.OPEN:
                     raise StorageError(
                         "db.report_exists",
                         fix="db.report_exists.fix",
@@ -279,12 +345,10 @@ class RecordsMixin:
                         period=period,
                     )
                 cleared = {q.name: None for q in form.fields()}
-                self._update(table, existing, {**cleared, "_status": "nil",
+                self._update(table, existing, {**cleared, "_status": NIL,
                                                "_modified": later_than(old["_modified"])})  # fmt: skip
                 self._write_repeats(form, existing, {r.name: [] for r in form.repeats()})
-                self._audit(
-                    who, form_id, existing, "_status", old["_status"], "nil", None, "status"
-                )
+                self._audit(who, form_id, existing, "_status", old["_status"], NIL, None, "status")
                 return existing
             record_uuid = str(uuidlib.uuid4())
             row = {
@@ -292,7 +356,7 @@ class RecordsMixin:
                 "_unit": unit,
                 "_period": period,
                 "_form_version": form.version,
-                "_status": "nil",
+                "_status": NIL,
                 "_deleted": 0,
                 "_created": now,
                 "_modified": now,
@@ -302,7 +366,7 @@ class RecordsMixin:
             }
             self._check_unique(form, row)
             self._insert(table, row)
-            self._audit(who, form_id, record_uuid, "_status", None, "nil", None, "nil")
+            self._audit(who, form_id, record_uuid, "_status", None, NIL, None, "nil")
         return record_uuid
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -322,24 +386,22 @@ class RecordsMixin:
         ``nil`` (the export is still audited).
         """
         form = self.form(form_id)
-        if status not in STATUSES:
+        if not lifecycle.is_status(status):
             raise UsageError("db.bad_status", status=status)
         table = table_name(form_id)
         old = self._row(table, uuid)
         if old is None:
             raise UsageError("db.no_record", uuid=uuid, form_id=form_id)
         current = old["_status"]
-        if status not in TRANSITIONS[current]:
+        if not lifecycle.can_move(current, status):
             raise ValidationError("db.bad_transition", old=current, new=status)
-        if (status == "returned" or (current, status) in NEED_REASON) and not (
-            reason or ""
-        ).strip():
+        if lifecycle.needs_reason(current, status) and not (reason or "").strip():
             raise ValidationError("db.reason_required", uuid=uuid, status=current)
-        if status == "finalised" and current != "nil":
+        if status == FINALISED and current != NIL:
             record = self.get(form_id, uuid) or {}
             evaluation = _evaluate(form, record)
             self._check_finalisable(form, evaluation.problems, record.get("_explanations") or {})
-        new = "nil" if current == "nil" and status == "exported" else status
+        new = NIL if current == NIL and status == lifecycle.EXPORTED else status
         with self.sqlite_errors(), self.db.atomic():
             if new != current:
                 self._update(
@@ -369,26 +431,28 @@ class RecordsMixin:
         who = author or self.clerk
         wanted = list(dict.fromkeys(uuids))
         now = now_iso()
+        sent = sorted(lifecycle.SENT_BY_EXPORT)
+        sent_marks = ", ".join("?" * len(sent))
         with self.sqlite_errors(), self.db.atomic():
             found: list[tuple[str, str]] = []
             for i in range(0, len(wanted), 500):
                 chunk = wanted[i : i + 500]
                 found += self.db.execute(
                     f"SELECT _uuid, _status FROM {quote(table)} WHERE _status IN "
-                    f"('finalised', 'nil') AND _uuid IN ({', '.join('?' * len(chunk))})",
-                    chunk,
+                    f"({sent_marks}) AND _uuid IN ({', '.join('?' * len(chunk))})",
+                    [*sent, *chunk],
                 ).fetchall()
             order = {u: i for i, u in enumerate(wanted)}
             found.sort(key=lambda r: order[r[0]])
-            done = [(u,) for u, status in found if status == "finalised"]
-            self.db.conn.executemany(
-                f"UPDATE {quote(table)} SET _status = 'exported' WHERE _uuid = ?", done
-            )
+            done = [
+                (lifecycle.after_export(s), u) for u, s in found if lifecycle.after_export(s) != s
+            ]
+            self.db.conn.executemany(f"UPDATE {quote(table)} SET _status = ? WHERE _uuid = ?", done)
             self.db.conn.executemany(
                 "INSERT INTO _audit (at, who, form_id, record_uuid, field, old, new, reason, "
                 "action) VALUES (?,?,?,?,?,?,?,?,?)",
                 [
-                    (now, who, form_id, u, "_status", status, "exported", reason, "status")
+                    (now, who, form_id, u, "_status", status, lifecycle.EXPORTED, reason, "status")
                     for u, status in found
                 ],
             )
@@ -844,8 +908,6 @@ class RecordsMixin:
             raise UsageError("db.no_unit", fix="db.no_unit.fix")
         code = self._norm_unit(unit)
         if self.units.get(code) is None:
-            from localdb.store import resolve_unit
-
             resolve_unit(self.units, unit)
         return code
 
@@ -952,6 +1014,8 @@ class RecordsMixin:
             raise UsageError("db.bad_order", column=name)
         return f"{quote(name)} {'DESC' if desc else 'ASC'}, _uuid"
 
+    __call__ = records  # ``store.records(form_id, ...)``
+
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
@@ -961,4 +1025,4 @@ def _nonempty(form: Form, values: dict) -> dict:
     return {k: v for k, v in values.items() if v not in (None, "", [])}
 
 
-__all__ = ["STATUSES", "RecordsMixin", "UpsertResult"]
+__all__ = ["STATUSES", "Records", "RecordsHost", "UpsertResult"]

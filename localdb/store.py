@@ -3,7 +3,8 @@
 One SQLite file (``DATA/kexie.sqlite``) in WAL mode with ``synchronous=NORMAL``: a committed
 save survives the app being killed; a power cut may lose the last moments but never corrupts the
 file. One writer per data folder, enforced by :class:`localdb.lock.FolderLock`. Records and
-reports are handled by :class:`localdb.records.RecordsMixin`.
+reports are the composed manager ``store.records`` (:class:`localdb.records.Records`); the
+store offers its operations as its own methods too (``store.save`` = ``store.records.save``).
 
 The connection runs in autocommit mode (``isolation_level=None``): nothing is written outside an
 explicit ``db.atomic()`` block, so no transaction is ever left open by accident.
@@ -20,12 +21,15 @@ transaction, where a rollback would silently take it away).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
@@ -34,14 +38,17 @@ from kexie import __version__
 from localdb import schema
 from localdb.formsreg import FormRegistry
 from localdb.fsinfo import is_network_path
+from localdb.journal import Journal
 from localdb.localunits import LocalUnits
 from localdb.lock import FolderLock, storage_error_from_os
-from localdb.records import RecordsMixin
-from localdb.units import Unit
+from localdb.records import Records
+from localdb.units import Unit, resolve_unit
 
 DB_NAME = "kexie.sqlite"
 BACKUP_KEEP = 20
 BUSY_TIMEOUT_MS = 5000
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class WrongThreadError(RuntimeError):
@@ -102,11 +109,30 @@ def open_store(data_dir: str | Path, *, create: bool = True, wait: float = 0.0) 
         raise
 
 
-class Store(RecordsMixin):
+def _forward(method: Callable[Concatenate[Records, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """``Store.name = _forward(Records.name)``: the store's method calls ``store.records.name``
+    with the same signature (for type checkers too) and docstring."""
+    name = method.__name__
+
+    def forwarded(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return getattr(self.records, name)(*args, **kwargs)
+
+    forwarded.__name__ = forwarded.__qualname__ = name
+    forwarded.__doc__ = method.__doc__
+    forwarded.__wrapped__ = method  # type: ignore[attr-defined]  # inspect.signature follows it
+    return forwarded
+
+
+class Store:
     """An open data folder. Close it (or use it as a context manager) to release the lock."""
+
+    records: Records
+    """Records and reports (callable: ``store.records(form_id, ...)`` lists them)."""
 
     def __init__(self, folder: Path, lock: FolderLock, *, create: bool = True) -> None:
         self.folder = folder
+        self.records = Records(self)
+        self.journal = Journal(self)
         self.path = folder / DB_NAME
         self._lock = lock
         if not self.path.exists() and not create:
@@ -137,12 +163,28 @@ class Store(RecordsMixin):
                 if self.recovered:
                     self._check_integrity()
                 self.set_setting("session_open", True)
+                self.swept = sweep_data_folder(folder)
+                self.reconciled = self.journal.reconcile_exports()
         except BaseException:
             self._write_db.close()
             raise
         self.registry = FormRegistry(self.db, folder / "forms")
         self._units: LocalUnits | None = None
         self._tables_ok: set[tuple[str, str]] = set()
+
+    # -- records: the operations of ``store.records``, offered on the store as before -------
+    save = _forward(Records.save)
+    nil_report = _forward(Records.nil_report)
+    set_status = _forward(Records.set_status)
+    mark_exported = _forward(Records.mark_exported)
+    delete = _forward(Records.delete)
+    undelete = _forward(Records.undelete)
+    get = _forward(Records.get)
+    find_report = _forward(Records.find_report)
+    count = _forward(Records.count)
+    audit_rows = _forward(Records.audit_rows)
+    iter_rows = _forward(Records.iter_rows)
+    upsert_rows = _forward(Records.upsert_rows)
 
     # -- threads ---------------------------------------------------------------------------
     def claim_writer(self) -> None:
@@ -346,21 +388,28 @@ class Store(RecordsMixin):
         tag = re.sub(r"[^0-9A-Za-z_-]+", "-", reason).strip("-") or "manual"
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
         target = folder / f"{stamp}-{tag}.sqlite"
+        # Written under a temporary name and moved into place once complete and on disk: a
+        # half-written backup never counts as one of the kept ones (a killed one is swept at
+        # the next open, see sweep_data_folder).
+        partial = folder / f".{stamp}-{tag}.sqlite.tmp"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            dest = sqlite3.connect(target)
+            dest = sqlite3.connect(partial)
             try:
                 self.db.conn.backup(dest)  # any thread: a committed snapshot
                 # a backup is one self-contained file, safe to copy around
                 dest.execute("PRAGMA journal_mode = DELETE")
             finally:
                 dest.close()
+            with open(partial, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(partial, target)
         except OSError as exc:
-            target.unlink(missing_ok=True)
+            _remove_partial(partial)
             raise storage_error_from_os(exc, folder) from exc
         except sqlite3.Error as exc:
-            target.unlink(missing_ok=True)  # never leave half a backup behind
-            raise storage_error_from_sqlite(exc, target) from exc
+            _remove_partial(partial)  # never leave half a backup behind
+            raise storage_error_from_sqlite(exc, folder) from exc
         keep = keep if keep is not None else int(self.get_setting("backup_keep", BACKUP_KEEP))  # type: ignore[arg-type]
         for old in list_backups(self.folder)[:-keep] if keep > 0 else []:
             old.unlink(missing_ok=True)
@@ -371,6 +420,28 @@ def check_form_columns(form) -> None:
     """Refuse a form whose questions cannot become columns (StorageError)."""
     for repeat in [None, *(r.name for r in form.repeats())]:
         schema.form_columns(form, repeat)
+
+
+def _remove_partial(partial: Path) -> None:
+    for p in (partial, partial.with_name(partial.name + "-journal")):
+        p.unlink(missing_ok=True)
+
+
+def sweep_data_folder(folder: Path) -> list[Path]:
+    """Remove what a killed backup left in ``DATA/backups`` (``.<name>.sqlite.tmp`` and its
+    journal). Runs at open, with the folder's single-writer lock held, so no other job can be
+    writing them."""
+    removed = []
+    backups = folder / "backups"
+    if backups.is_dir():
+        for p in backups.iterdir():
+            if p.name.startswith(".") and ".sqlite.tmp" in p.name:
+                try:
+                    p.unlink()
+                    removed.append(p)
+                except OSError:
+                    pass
+    return removed
 
 
 def list_backups(data_dir: str | Path) -> list[Path]:
@@ -418,32 +489,6 @@ def restore(data_dir: str | Path, backup_path: str | Path) -> Path:
     # reopen once so migrations of an older backup run now, with their own backup
     open_store(data_dir).close()
     return safety
-
-
-def resolve_unit(units, code: str) -> Unit:
-    """The real unit for a user-typed code, or a UsageError that suggests what was meant."""
-    from localdb.units import normalise_code
-
-    unit = units.get(code) if normalise_code(code) else None
-    if unit is not None and not unit.hidden:
-        return unit
-    if normalise_code(code) is None:
-        raise UsageError("units.malformed", fix="units.malformed.fix", code=code)
-    if unit is not None and unit.hidden:
-        parent = units.get(unit.parent) if unit.parent else None
-        raise UsageError(
-            "units.placeholder",
-            code=code,
-            name=unit.name,
-            parent=parent.name if parent else "",
-            parent_code=parent.short_code if parent else "",
-        )
-    near = units.suggest(code)
-    if near:
-        raise UsageError(
-            "units.unknown_near", code=code, name=near[0].name, near=near[0].short_code
-        )
-    raise UsageError("units.unknown", fix="units.unknown.fix", code=code)
 
 
 def _connect(path: Path) -> Database:

@@ -20,6 +20,8 @@ import threading
 from dataclasses import dataclass
 from importlib import resources
 
+from i18n.errors import UsageError
+
 LEVELS = ("province", "city", "county", "township")
 HIDDEN_FLAGS = frozenset("PG")
 _DIGITS = re.compile(r"^\d+$")
@@ -273,3 +275,27 @@ def load(blob: bytes) -> Divisions:
         if enabled:
             gc.enable()
     return Divisions(units, aliases, meta)
+
+
+def resolve_unit(units, code: str) -> Unit:
+    """The real unit for a user-typed code, or a UsageError that suggests what was meant."""
+    unit = units.get(code) if normalise_code(code) else None
+    if unit is not None and not unit.hidden:
+        return unit
+    if normalise_code(code) is None:
+        raise UsageError("units.malformed", fix="units.malformed.fix", code=code)
+    if unit is not None and unit.hidden:
+        parent = units.get(unit.parent) if unit.parent else None
+        raise UsageError(
+            "units.placeholder",
+            code=code,
+            name=unit.name,
+            parent=parent.name if parent else "",
+            parent_code=parent.short_code if parent else "",
+        )
+    near = units.suggest(code)
+    if near:
+        raise UsageError(
+            "units.unknown_near", code=code, name=near[0].name, near=near[0].short_code
+        )
+    raise UsageError("units.unknown", fix="units.unknown.fix", code=code)

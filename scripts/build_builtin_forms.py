@@ -62,6 +62,7 @@ class Row:
     severity: str = ""
     sensitive: bool = False
     unit: Text = ("", "")
+    code: str = ""  # kexie::code; report forms get theirs numbered by number_indicators()
 
 
 @dataclass
@@ -72,6 +73,8 @@ class FormSpec:
     period: str = ""
     key: str = ""
     instance_name: str = ""
+    table_no: str = ""  # kexie::table_no (表号)
+    due: str = ""  # kexie::due (deadline: "5" = the 5th of the month after the period)
     rows: list[Row] = field(default_factory=list)
     choices: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
 
@@ -99,6 +102,7 @@ SURVEY_COLUMNS: list[tuple[str, str, int]] = [
     ("kexie::sensitive", "sensitive", 15),
     (f"kexie::unit::{ZH}", "unit:0", 16),
     (f"kexie::unit::{EN}", "unit:1", 18),
+    ("kexie::code", "code", 12),
 ]
 CHOICE_COLUMNS = [("list_name", 18), ("name", 18), (f"label::{ZH}", 36), (f"label::{EN}", 44)]
 SETTINGS_COLUMNS = [
@@ -111,6 +115,8 @@ SETTINGS_COLUMNS = [
     ("kexie::period", 13),
     ("kexie::key", 14),
     ("instance_name", 50),
+    ("kexie::table_no", 14),
+    ("kexie::due", 11),
 ]
 
 
@@ -1392,6 +1398,8 @@ def volunteer_form() -> FormSpec:
     return FormSpec(
         form_id="kexie_volunteer_monthly",
         title=("科技志愿服务月报", "Science volunteer monthly report"),
+        table_no="科协月1表",
+        due="5",  # the 5th of the following month
         kind="report",
         period="month",
         rows=rows,
@@ -1593,6 +1601,8 @@ def venue_form() -> FormSpec:
     return FormSpec(
         form_id="kexie_venue_monthly",
         title=("科普场馆参观月报", "Science venue visits monthly report"),
+        table_no="科协月2表",
+        due="5",
         kind="report",
         period="month",
         key="venue_name",
@@ -1832,6 +1842,8 @@ def org_form() -> FormSpec:
     return FormSpec(
         form_id="kexie_org_annual",
         title=("基层科协组织建设年报", "Grassroots association annual report"),
+        table_no="科协年1表",
+        due="1/31",  # 31 January of the following year
         kind="report",
         period="year",
         rows=rows,
@@ -1872,8 +1884,29 @@ def _header(ws, headers: list[tuple[str, int]], freeze: str) -> None:
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}1"
 
 
+_CODED_TYPES = ("integer", "decimal", "text", "select_one", "select_multiple", "date")
+
+
+def number_indicators(spec: FormSpec) -> None:
+    """Give every row of a report's table its code (代码 01, 02, ... in sheet order), as on
+    the paper form; the cover block (who filled it in) has none."""
+    if spec.kind != "report":
+        return
+    n = 0
+    depth_cover = False
+    for row in spec.rows:
+        if row.type == "begin_group":
+            depth_cover = row.name == "cover"
+        elif row.type == "end_group":
+            depth_cover = False if row.name == "cover" else depth_cover
+        elif row.type in _CODED_TYPES and row.name and not depth_cover and not row.code:
+            n += 1
+            row.code = f"{n:02d}"
+
+
 def build_workbook(spec: FormSpec) -> bytes:
     """The workbook for one form, as deterministic .xlsx bytes."""
+    number_indicators(spec)
     wb = Workbook()
     survey = wb.active
     survey.title = "survey"
@@ -1903,6 +1936,8 @@ def build_workbook(spec: FormSpec) -> bytes:
             spec.period,
             spec.key,
             spec.instance_name,
+            spec.table_no,
+            spec.due,
         ]
     )
     for ws in (survey, choices, settings):

@@ -40,6 +40,7 @@ class MapContext:
         today: date | None = None,
         now: datetime | None = None,
         position: int = 1,
+        previous: dict[str, object] | None = None,
     ) -> None:
         self.values = values or {}
         self.current = current
@@ -53,12 +54,85 @@ class MapContext:
         self.item = None
         self.item_pos = 0
         self.item_size = 0
+        self.origin = None
+        self.previous_values = previous or {}
+
+    def _item(self, name: str) -> tuple[bool, object]:
+        """Inside a predicate over a list (a repeat), what ``name`` means in that instance."""
+        if self.current is None or not self.idx:
+            return False, None
+        items = self.values.get(self.current)
+        if not isinstance(items, list) or not 1 <= self.idx[-1] <= len(items):
+            return False, None
+        item = items[self.idx[-1] - 1]
+        if name == self.current:
+            return True, "" if isinstance(item, dict) else item
+        if isinstance(item, dict) and name in item:
+            return True, item[name]
+        return False, None
 
     def nodes(self, name: str) -> NodeSet:
-        value = self.values.get(name)
+        found, value = self._item(name)
+        if not found:
+            value = self.values.get(name)
         if isinstance(value, list):
             return NodeSet(_node_text(v) for v in value)
         return NodeSet([_node_text(value)])
+
+    # record nodes as keys, as the form engine has them (see forms.expr.compiler.form_path)
+    def ref_keys(self, name: str) -> list[tuple]:
+        value = self.values.get(name)
+        if isinstance(value, list):
+            return [(name, (i,)) for i in range(1, len(value) + 1)]
+        return [(name, ())]
+
+    def child_keys(self, key: tuple, name: str | None) -> list[tuple]:
+        owner, idx = key
+        if owner is None:
+            return [(k, ()) for k in self.values if name is None or k == name]
+        items = self.values.get(owner)
+        if isinstance(items, list) and idx and 1 <= idx[-1] <= len(items):
+            item = items[idx[-1] - 1]
+            if isinstance(item, dict):
+                return [((owner, k), idx) for k in item if name is None or k == name]
+        return []
+
+    def parent_key(self, key: tuple) -> tuple | None:
+        owner, idx = key
+        if owner is None:
+            return None
+        if isinstance(owner, tuple):
+            return (owner[0], idx)
+        return (None, ())
+
+    def key_text(self, key: tuple) -> str:
+        owner, idx = key
+        if owner is None:
+            return ""
+        if isinstance(owner, tuple):
+            item = self.values[owner[0]][idx[-1] - 1]
+            return _node_text(item.get(owner[1]))
+        value = self.values.get(owner)
+        if isinstance(value, list):
+            item = value[idx[-1] - 1] if idx and 1 <= idx[-1] <= len(value) else None
+            return "" if isinstance(item, dict) else _node_text(item)
+        return _node_text(value)
+
+    def focus(self, key: tuple) -> None:
+        owner, idx = key
+        self.current = owner[1] if isinstance(owner, tuple) else owner
+        self.idx = idx
+        if isinstance(owner, tuple):
+            self.current = owner[0]
+
+    def current_key(self) -> tuple:
+        return (self.current, self.idx)
+
+    def saved_text(self) -> str:
+        return to_str(self.nodes(self.current)) if self.current else ""
+
+    def origin_key(self) -> tuple:
+        return self.origin if self.origin is not None else (self.current, ())
 
     def position(self) -> float:
         return float(self._position)
@@ -77,9 +151,8 @@ class MapContext:
             return NodeSet([_node_text(value[i - 1])]) if 1 <= i <= len(value) else NodeSet()
         return NodeSet()
 
-    def repeat_instances(self, repeat: str) -> tuple[tuple[str, ...], list[tuple[int, ...]]]:
-        """Plain values have no repeat structure: a filtered repeat step selects nothing."""
-        return (), []
+    def previous(self, name: str) -> str:
+        return _node_text(self.previous_values.get(name))
 
     def today(self) -> date:
         return self._today or date.today()

@@ -17,11 +17,29 @@ import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 
 from forms.expr import ast
-from forms.expr.functions import DEGRADED, FUNCTIONS, SPECIAL, VENDOR
+from forms.expr.functions import (
+    DEGRADED,
+    FUNCTIONS,
+    SPECIAL,
+    VENDOR,
+    decimal_date_time,
+    decimal_time,
+)
 from forms.expr.parser import parse
-from forms.expr.values import NAN, NodeSet, compare, equals, to_bool, to_num, to_str, unpack
+from forms.expr.values import (
+    NAN,
+    NodeSet,
+    compare,
+    equals,
+    not_equals,
+    to_bool,
+    to_num,
+    to_str,
+    unpack,
+)
 from i18n.errors import ExpressionError
 
 Fn = Callable[[object], object]
@@ -42,6 +60,8 @@ class Scope:
     # (group, name as written) -> field name
     child_of: dict[tuple[str | None, str], str] = field(default_factory=dict)
     repeats: frozenset[str] | None = None  # names of repeats (None: not known)
+    in_repeat: dict[str, bool] = field(default_factory=dict)  # field -> inside a repeat
+    report_key: tuple[str, ...] = ()  # kexie::key questions (kexie:previous depends on them)
     current: str | None = None
     item_mode: bool = False  # bare names refer to a choice's columns (choice_filter)
 
@@ -54,6 +74,7 @@ class Compiled:
     fn: Fn
     refs: frozenset[str]
     uses_time: bool = False
+    uses_previous: bool = False  # reads kexie:previous()
     vendor: tuple[str, ...] = ()  # tier-3 functions: the expression is refused (evaluates to "")
     degraded: tuple[str, ...] = ()  # tier-2 functions that only approximate offline
     unknown_paths: tuple[str, ...] = ()  # absolute/relative paths naming no field
@@ -72,6 +93,7 @@ class _Compiler:
         self.scope = scope
         self.refs: set[str] = set()
         self.uses_time = False
+        self.uses_previous = False
         self.vendor: list[str] = []
         self.degraded: list[str] = []
         self.unknown_paths: list[str] = []
@@ -99,6 +121,8 @@ class _Compiler:
         if isinstance(node, ast.Path):
             return self.path(node, item)
         if isinstance(node, ast.Filter):
+            if isinstance(node.primary, ast.Ref) and not item:
+                return self.form_path(node)
             base = self.compile(node.primary, item)
             preds = [self.compile(p, True) for p in node.predicates]
             return lambda ctx: _filter(ctx, _as_nodes(base(ctx)), preds)
@@ -128,7 +152,7 @@ class _Compiler:
         if op == "=":
             return lambda ctx: equals(left(ctx), right(ctx))
         if op == "!=":
-            return lambda ctx: not equals(left(ctx), right(ctx))
+            return lambda ctx: not_equals(left(ctx), right(ctx))
         if op in ("<", "<=", ">", ">="):
             return lambda ctx: compare(op, left(ctx), right(ctx))
         if op == "+":
@@ -152,7 +176,7 @@ class _Compiler:
         if name in VENDOR or name.startswith("cht:"):
             self.vendor.append(name)
             return _const("")
-        if name in FUNCTIONS:
+        if name in FUNCTIONS and not (name in SPECIAL and argc < FUNCTIONS[name][1]):
             fn, lo, hi = FUNCTIONS[name]
         elif name in SPECIAL:
             fn = None
@@ -201,12 +225,12 @@ class _Compiler:
             if cur is None:
                 return lambda ctx: NodeSet()
             self.refs.add(cur)
-            return lambda ctx: ctx.nodes(ctx.current)
+            return lambda ctx: NodeSet([ctx.key_text(ctx.origin_key())])
         if name == "once":
             inner = self.compile(args[0], item)
 
             def once(ctx: object) -> object:
-                existing = to_str(ctx.nodes(ctx.current)) if ctx.current else ""
+                existing = ctx.saved_text() if ctx.current else ""
                 return existing if existing != "" else inner(ctx)
 
             return once
@@ -225,7 +249,32 @@ class _Compiler:
             for a in args:
                 self.compile(a, item)
             return _const("")
+        if name in ("decimal-date-time", "decimal-time"):
+            inner = self.compile(args[0], item)
+            convert = decimal_date_time if name == "decimal-date-time" else decimal_time
+            return lambda ctx: convert(inner(ctx), _zone(ctx))
+        if name in ("normalize-space", "string-length"):  # no argument: the context node
+            fn = FUNCTIONS[name][0]
+            return lambda ctx: fn(_context_value(ctx))
+        if name == "kexie:previous":
+            return self.previous(node)
         raise self.error("forms.expr.unknown_function", node, name=name)
+
+    def previous(self, node: ast.Call) -> Fn:
+        """``kexie:previous(${x})``: the same unit's value of ``x`` in the previous period (and
+        for the same ``kexie::key`` values), from local data; empty when there is none."""
+        target = self._field_of(node.args[0])
+        names = self.scope.names
+        if target is None:
+            raise self.error("forms.expr.choice_name_field", node.args[0])
+        if names is not None and target not in names:
+            raise self.error("forms.expr.unknown_ref", node.args[0], name=target)
+        if self.scope.repeats is not None and self.scope.in_repeat.get(target):
+            raise self.error("forms.expr.previous_in_repeat", node.args[0], name=target)
+        # What it reads is the previous record for the current key, not the field itself.
+        self.refs.update(self.scope.report_key)
+        self.uses_previous = True
+        return lambda ctx: ctx.previous(target)
 
     def instance(self, arg: ast.Node) -> Fn:
         if not isinstance(arg, ast.Literal):
@@ -331,99 +380,129 @@ class _Compiler:
                 walk = self.steps(node.steps)
                 return lambda ctx: walk(ctx, _as_nodes(doc(ctx)))
             if isinstance(start, ast.Call) and start.name == "current":
-                if any(s.predicates for s in node.steps):
-                    return self.predicated_form_path(ast.Path(node.pos, False, node.steps))
-                saved = self.scope.current
-                target = self.resolve_form_path(ast.Path(node.pos, False, node.steps))
-                self.scope.current = saved
-                return self._field_nodes(node, target)
+                return self.form_path(node)
+            if not item and (
+                isinstance(start, ast.Ref)
+                or (isinstance(start, ast.Filter) and isinstance(start.primary, ast.Ref))
+            ):
+                return self.form_path(node)
             base = self.compile(start, item)
             walk = self.steps(node.steps)
             return lambda ctx: walk(ctx, _as_nodes(base(ctx)))
         if (item or self.scope.item_mode) and not node.absolute:
             walk = self.steps(node.steps)
             return lambda ctx: walk(ctx, [ctx.item] if ctx.item is not None else [])
-        if any(s.predicates for s in node.steps):
-            return self.predicated_form_path(node)
+        if any(s.predicates for s in node.steps) or any(
+            s.axis not in ("child", "self", "parent")
+            or (s.axis != "child" and s.name)
+            or s.name == "text()"
+            for s in node.steps
+        ):
+            return self.form_path(node)
         if not node.steps:  # "/" alone: the whole record
             return _const(NodeSet([""]))
         return self._field_nodes(node, self.resolve_form_path(node))
 
-    def resolve_form_steps(self, node: ast.Path) -> list[str | None]:
-        """The form node reached after each step of a path (None: the root or unknown)."""
+    # -- paths over the form's own instance (repeats, groups, fields) ----------------------
+    def form_path(self, node: ast.Node) -> Fn:
+        """A location path over the record: ``/data/hh[age >= 18]/name``, ``${hh}[2]/age``,
+        ``${age}[. > 3]``, ``../member[position() = last()]``, ``current()/../x``.
+
+        Evaluated node by node (XPath 1.0: predicates filter per step, ``position()`` and
+        ``last()`` count within the step's nodes after the previous predicates) over the keys
+        the context answers: ``ref_keys``, ``child_keys``, ``parent_key``, ``key_text``.
+        """
         scope = self.scope
         names = scope.names
-        reached: list[str | None] = []
-        if node.absolute:
-            for i, step in enumerate(node.steps):
-                known = step.axis == "child" and (names is None or step.name in names)
-                reached.append(step.name if i > 0 and known else None)
-            return reached
+        start_kind = "current"  # the node being evaluated
+        start_name: str | None = None
+        start_preds: tuple[ast.Node, ...] = ()
+        steps: tuple[ast.Step, ...] = ()
         here: str | None = scope.current
-        for step in node.steps:
+        if isinstance(node, ast.Filter):  # ${name}[...]
+            start_kind, start_name, start_preds = "ref", node.primary.name, node.predicates
+        elif node.start is not None:
+            start = node.start
+            steps = node.steps
+            if isinstance(start, ast.Ref):
+                start_kind, start_name = "ref", start.name
+            elif isinstance(start, ast.Filter):
+                start_kind, start_name, start_preds = "ref", start.primary.name, start.predicates
+            else:  # current()
+                start_kind = "origin"
+        else:
+            steps = node.steps
+            if node.absolute:
+                start_kind, here = "root", None
+                if steps and steps[0].axis == "child":  # the root element's own name
+                    if steps[0].predicates:
+                        raise self.error("forms.expr.unsupported_path", node)
+                    steps = steps[1:]
+        if start_name is not None:
+            if names is not None and start_name not in names:
+                raise self.error("forms.expr.unknown_ref", node, name=start_name)
+            self.refs.add(start_name)
+            here = start_name
+        compiled_start_preds = self._predicates(start_preds, here)
+        plan: list[tuple[str, str, list[Fn]]] = []
+        unknown = False
+        for step in steps:
             if step.axis == "parent":
                 here = scope.parent.get(here) if here is not None else None
-            elif step.axis == "child" and step.name != "*":
+            elif step.axis == "child" and step.name not in ("*", "text()"):
                 inside = scope.child_of.get((here, step.name))
-                here = (
-                    inside
-                    if inside is not None
-                    else (step.name if names is None or step.name in names else None)
-                )
-            elif step.axis != "self":
+                if inside is not None:
+                    here = inside
+                elif names is None or step.name in names:
+                    here = step.name
+                else:
+                    here = None
+                    unknown = True
+            elif step.axis == "attribute":
+                unknown = True
+            elif step.axis != "self" or step.name:
                 here = None
-            reached.append(here)
-        return reached
-
-    def predicated_form_path(self, node: ast.Path) -> Fn:
-        """``/data/hh[2]/age``, ``../member[age > 60]/name``: one filtered repeat step."""
-        reached = self.resolve_form_steps(node)
-        marked = [i for i, step in enumerate(node.steps) if step.predicates]
-        target = reached[-1] if reached else None
-        repeats = self.scope.repeats
-        if len(marked) != 1 or target is None or reached[marked[0]] is None:
-            raise self.error("forms.expr.unsupported_path", node)
-        repeat = reached[marked[0]]
-        if repeats is not None and repeat not in repeats:
-            raise self.error("forms.expr.unsupported_path", node)
-        saved = self.scope.current
-        self.scope.current = repeat
-        try:
-            preds = [self.compile(p, False) for p in node.steps[marked[0]].predicates]
-        finally:
-            self.scope.current = saved
-        self.refs.update((repeat, target))
+            if here is not None:
+                self.refs.add(here)
+            plan.append((step.axis, step.name, self._predicates(step.predicates, here)))
+        if unknown:
+            self.unknown_paths.append(_path_text(node) if isinstance(node, ast.Path) else "?")
+            return _const(NodeSet())
 
         def select(ctx: object) -> NodeSet:
-            saved_ctx = (ctx.current, ctx.chain, ctx.idx, ctx.item, ctx.item_pos, ctx.item_size)
-            out: list = []
+            saved = (ctx.current, ctx.chain, ctx.idx, ctx.item, ctx.item_pos, ctx.item_size)
             try:
-                chain, instances = ctx.repeat_instances(repeat)
-                size = len(instances)
-                kept = []
-                for i, inst in enumerate(instances, start=1):
-                    ctx.current, ctx.chain, ctx.idx = repeat, chain, inst
-                    ctx.item, ctx.item_pos, ctx.item_size = True, i, size
-                    ok = True
-                    for pred in preds:
-                        result = pred(ctx)
-                        if isinstance(result, float | int) and not isinstance(result, bool):
-                            ok = result == i
-                        else:
-                            ok = to_bool(result)
-                        if not ok:
-                            break
-                    if ok:
-                        kept.append(inst)
-                ctx.item = None
-                for inst in kept:
-                    ctx.current, ctx.chain, ctx.idx = repeat, chain, inst
-                    out.extend(ctx.nodes(target))
+                if start_kind == "ref":
+                    keys = ctx.ref_keys(start_name)
+                    keys = _key_filter(ctx, keys, compiled_start_preds)
+                elif start_kind == "root":
+                    keys = [ROOT]
+                elif start_kind == "origin":
+                    keys = [ctx.origin_key()]
+                else:
+                    keys = [ctx.current_key()]
+                for axis, name, preds in plan:
+                    out: list = []
+                    for key in keys:
+                        found = _key_axis(ctx, key, axis, name)
+                        out.extend(_key_filter(ctx, found, preds) if preds else found)
+                    keys = out if len(plan) == 1 else list(dict.fromkeys(out))
+                return NodeSet(ctx.key_text(k) for k in keys)
             finally:
-                (ctx.current, ctx.chain, ctx.idx, ctx.item, ctx.item_pos, ctx.item_size) = saved_ctx
-            return NodeSet(out)
+                (ctx.current, ctx.chain, ctx.idx, ctx.item, ctx.item_pos, ctx.item_size) = saved
 
         return select
+
+    def _predicates(self, preds: tuple[ast.Node, ...], here: str | None) -> list[Fn]:
+        """Predicates compiled with the step's form node as the context (``.``, ``age``)."""
+        if not preds:
+            return []
+        saved = self.scope.current
+        self.scope.current = here
+        try:
+            return [self.compile(p, False) for p in preds]
+        finally:
+            self.scope.current = saved
 
     def _field_nodes(self, node: ast.Path, target: str | None) -> Fn:
         if target is None:
@@ -458,6 +537,63 @@ class _Compiler:
             return NodeSet(nodes)
 
         return walk
+
+
+ROOT: tuple = (None, ())  # the root element of the record
+
+
+def _zone(ctx: object) -> tzinfo:
+    """The device's time zone: that of the context's ``now()`` (the machine's local zone)."""
+    try:
+        zone = ctx.now().tzinfo
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        zone = None
+    return zone or datetime.now().astimezone().tzinfo
+
+
+def _context_value(ctx: object) -> str:
+    if ctx.current is None:
+        return ""
+    return to_str(ctx.nodes(ctx.current))
+
+
+def _key_axis(ctx: object, key: tuple, axis: str, name: str) -> list:
+    """The keys one step reaches from ``key``."""
+    if axis == "child":
+        if name == "text()":
+            return [key] if key[0] is not None else []
+        return ctx.child_keys(key, None if name == "*" else name)
+    if axis == "self":
+        return [key] if not name or key[0] == name else []
+    if axis == "parent":
+        parent = ctx.parent_key(key)
+        return [parent] if parent is not None and (not name or parent[0] == name) else []
+    if axis == "descendant-or-self":
+        out, todo = [], [key]
+        while todo:
+            k = todo.pop()
+            out.append(k)
+            todo.extend(reversed(ctx.child_keys(k, None)))
+        return out
+    return []
+
+
+def _key_filter(ctx: object, keys: list, preds: list[Fn]) -> list:
+    """Apply predicates to record nodes, each with the node as context (XPath 1.0)."""
+    for pred in preds:
+        kept: list = []
+        size = len(keys)
+        for i, key in enumerate(keys, start=1):
+            ctx.focus(key)
+            ctx.item, ctx.item_pos, ctx.item_size = True, i, size
+            result = pred(ctx)
+            if isinstance(result, float | int) and not isinstance(result, bool):
+                if result == i:
+                    kept.append(key)
+            elif to_bool(result):
+                kept.append(key)
+        keys = kept
+    return keys
 
 
 def _path_text(node: ast.Path) -> str:
@@ -545,6 +681,7 @@ def compile_expression(text: str, scope: Scope | None = None) -> Compiled:
         fn=fn,
         refs=frozenset(compiler.refs),
         uses_time=compiler.uses_time,
+        uses_previous=compiler.uses_previous,
         vendor=tuple(dict.fromkeys(compiler.vendor)),
         degraded=tuple(dict.fromkeys(compiler.degraded)),
         unknown_paths=tuple(dict.fromkeys(compiler.unknown_paths)),

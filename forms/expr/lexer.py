@@ -41,8 +41,15 @@ _NO_OPERATOR_AFTER = {
 }
 _DIGITS = frozenset("0123456789")
 _OPERATOR_NAMES = {"and", "or", "div", "mod"}
-# Typographic quotes that spreadsheet programs substitute for straight ones.
-_CURLY_QUOTES = {"‘": "’’", "’": "’‘", "“": "”", "”": "”“"}
+# Typographic quotes that spreadsheet autocorrect substitutes for straight ones. pyxform
+# replaces each with its straight twin before anything reads the expression, so mixed
+# spellings such as ``${a} = ’x'`` work; the replacement keeps every character's position.
+SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def normalise_quotes(text: str) -> str:
+    """``text`` with curly quotes made straight, exactly as pyxform does."""
+    return text.translate(SMART_QUOTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,7 @@ def syntax_error(code: str, text: str, pos: int, **params: object) -> Expression
 
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens; :class:`ExpressionError` on a character that cannot start one."""
+    text = normalise_quotes(text)
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -87,10 +95,8 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(REF, name, start))
             i = end + 1
             continue
-        if ch in "'\"" or ch in _CURLY_QUOTES:
-            closers = _CURLY_QUOTES.get(ch, ch)
-            ends = [e for e in (text.find(c, i + 1) for c in closers) if e >= 0]
-            end = min(ends) if ends else -1
+        if ch in "'\"":
+            end = text.find(ch, i + 1)
             if end < 0:
                 raise syntax_error("forms.expr.unclosed_string", text, i)
             tokens.append(Token(STRING, text[i + 1 : end], start))

@@ -25,6 +25,8 @@ from i18n.errors import ExpressionError
 
 _NODE_TYPES = {"node", "text", "comment", "processing-instruction"}
 _MAX_DEPTH = 200
+# Axes ODK supports (child, self, parent) plus the ones XPath abbreviations stand for.
+_AXES = {"child", "self", "parent", "attribute", "descendant-or-self", "descendant"}
 
 
 class _Parser:
@@ -169,30 +171,38 @@ class _Parser:
             sep = self.advance()
             if sep.value == "//":
                 steps.append(ast.Step(sep.pos, "descendant-or-self", "*"))
-            steps.append(self.step())
+            steps.extend(self.step())
         return steps
 
     def relative_steps(self) -> list[ast.Step]:
-        steps = [self.step()]
+        steps = list(self.step())
         while self.is_op("/", "//"):
             sep = self.advance()
             if sep.value == "//":
                 steps.append(ast.Step(sep.pos, "descendant-or-self", "*"))
-            steps.append(self.step())
+            steps.extend(self.step())
         return steps
 
-    def step(self) -> ast.Step:
+    def step(self) -> list[ast.Step]:
+        """One location step; ``descendant::x`` is two (``descendant-or-self::node()/x``)."""
         tok = self.tok
         if self.is_op("."):
             self.advance()
-            return ast.Step(tok.pos, "self", "")
+            return [ast.Step(tok.pos, "self", "", self.predicates())]
         if self.is_op(".."):
             self.advance()
-            return ast.Step(tok.pos, "parent", "")
+            return [ast.Step(tok.pos, "parent", "", self.predicates())]
         axis = "child"
         if self.is_op("@"):
             self.advance()
             axis = "attribute"
+        elif tok.kind in (NAME, NAMEOP) and self.peek().kind == OP and self.peek().value == "::":
+            written = tok.value
+            if written not in _AXES:
+                raise syntax_error("forms.expr.axis", self.text, tok.pos, axis=written)
+            self.advance()
+            self.advance()
+            axis = written
         tok = self.tok
         if self.is_op("*"):
             self.advance()
@@ -205,12 +215,19 @@ class _Parser:
             if name in _NODE_TYPES and self.is_op("("):
                 self.advance()
                 self.expect_op(")")
-                name = "*"
+                name = "text()" if name == "text" else "*"
         else:
             self.fail(expected="name")
             raise AssertionError
         preds = self.predicates()
-        return ast.Step(tok.pos, axis, name, preds)
+        if axis in ("self", "parent"):
+            return [ast.Step(tok.pos, axis, "" if name == "*" else name, preds)]
+        if axis == "descendant":
+            return [
+                ast.Step(tok.pos, "descendant-or-self", "*"),
+                ast.Step(tok.pos, "child", name, preds),
+            ]
+        return [ast.Step(tok.pos, axis, name, preds)]
 
     def predicates(self) -> tuple[ast.Node, ...]:
         preds: list[ast.Node] = []

@@ -198,18 +198,37 @@ def unpack(value: object) -> object:
 
 
 def equals(a: object, b: object) -> bool:
-    """XPath ``=`` with existential semantics over node sets of more than one node."""
+    """XPath ``=``: true if some node of a node set compares equal (XPath 1.0 §3.4).
+
+    Single values compare as JavaRosa does: as booleans if either side is one, else as numbers
+    if either side is one (equal within 1e-12), else as strings.
+    """
     if isinstance(a, NodeSet) and len(a) > 1:
         return any(equals(node_string(n), b) for n in a)
     if isinstance(b, NodeSet) and len(b) > 1:
         return any(equals(a, node_string(n)) for n in b)
-    a, b = unpack(a), unpack(b)
+    return _equal(unpack(a), unpack(b))
+
+
+def not_equals(a: object, b: object) -> bool:
+    """XPath ``!=``: true if some node of a node set differs (not the negation of ``=``)."""
+    if isinstance(a, NodeSet) and len(a) > 1:
+        return any(not_equals(node_string(n), b) for n in a)
+    if isinstance(b, NodeSet) and len(b) > 1:
+        return any(not_equals(a, node_string(n)) for n in b)
+    return not _equal(unpack(a), unpack(b))
+
+
+def _equal(a: object, b: object) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return to_bool(a) == to_bool(b)
-    if isinstance(a, float | int) or isinstance(b, float | int):
-        return to_num(a) == to_num(b)
-    if isinstance(a, date) and isinstance(b, date):
-        return to_num(a) == to_num(b)
+    if (
+        isinstance(a, float | int)
+        or isinstance(b, float | int)
+        or (isinstance(a, date) and isinstance(b, date))
+    ):
+        x, y = to_num(a), to_num(b)
+        return x == y or abs(x - y) < 1e-12
     return to_str(a) == to_str(b)
 
 

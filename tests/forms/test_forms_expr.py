@@ -364,6 +364,21 @@ _FUNCS = [
     "once",
     "digest",
     "substring",
+    "random",
+    "checklist",
+    "weighted-checklist",
+    "area",
+    "distance",
+    "uuid",
+    "log",
+    "pow",
+    "normalize-space",
+    "string-length",
+    "decimal-time",
+    "boolean-from-string",
+    "exp",
+    "base64-decode",
+    "kexie:previous",
 ]
 _ATOMS = st.sampled_from(
     [
@@ -381,6 +396,16 @@ _ATOMS = st.sampled_from(
         "true()",
         "'a b'",
         "'%Y-%m'",
+        "'12:00:00+02:00'",
+        "'2020-01-01T00:00:00Z'",
+        "'0 0 0 0;0 1 0 0'",
+        "${r}[. > 1]",
+        "${hh}[age >= 18]/age",
+        "${hh}[position() = last()]",
+        "/data/hh[2]/age",
+        "self::node()",
+        "parent::*",
+        "-1e308",
     ]
 )
 
@@ -397,7 +422,7 @@ def _expressions(depth: int):
 
 
 @settings(max_examples=examples(300), deadline=None)
-@given(_expressions(2), st.sampled_from([None, "", "3", "2024-02-30", "a b"]))
+@given(_expressions(2), st.sampled_from([None, "", "3", "2024-02-30", "a b", "-0.5", "1e400"]))
 def test_evaluation_never_raises_for_valid_expressions(text, value):
     try:
         compiled = compile_expression(text)
@@ -405,7 +430,42 @@ def test_evaluation_never_raises_for_valid_expressions(text, value):
         return
     from forms.expr import MapContext
 
-    compiled(MapContext({"a": value, "r": [value, "2"]}, current="a"))
+    values = {"a": value, "r": [value, "2"], "hh": [{"age": value}, {"age": "20"}]}
+    compiled(MapContext(values, current="a", previous={"a": value}))
+
+
+_FORM_HEADER = ["type", "name", "label", "calculation"]
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(_expressions(2), st.sampled_from([None, "", "3", "2024-02-30", "a b", "-7"]))
+def test_engine_evaluation_never_raises_for_valid_expressions(text, value):
+    """The same expressions inside a form with a repeat, evaluated by the engine itself."""
+    from forms_helpers import form
+
+    from forms.plan import build_plan
+    from i18n.errors import FormError
+
+    rows = [
+        _FORM_HEADER,
+        ["text", "a", "A", ""],
+        ["begin repeat", "hh", "H", ""],
+        ["text", "age", "Age", ""],
+        ["end repeat", "", "", ""],
+        ["begin repeat", "r", "R", ""],
+        ["end repeat", "", "", ""],
+        ["calculate", "c", "", text.replace("${r}", "${a}")],
+    ]
+    try:
+        f = form(rows)
+    except FormError:
+        return
+    from forms.engine import FormEngine
+
+    engine = FormEngine(f, {"a": value, "hh": [{"age": value}, {"age": "20"}]})
+    compiled = build_plan(f)[0].nodes["c"].exprs["calculation"]
+    engine._ctx.current, engine._ctx.chain, engine._ctx.idx = "c", (), ()
+    compiled.fn(engine._ctx)  # raw, without the engine's own safety net
 
 
 def test_day_numbers_beyond_the_calendar_are_no_date_not_an_error():

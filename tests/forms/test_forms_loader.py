@@ -269,6 +269,7 @@ def test_no_survey_sheet_and_not_a_workbook():
 
     wb = Workbook()
     wb.active.title = "survy"
+    wb.create_sheet("choices")
     buf = io.BytesIO()
     wb.save(buf)
     result = check_form(buf.getvalue())
