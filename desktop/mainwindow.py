@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 import i18n
+from desktop import dialogs
 from desktop.lang import notifier, switch_language
 from i18n import tr
 
