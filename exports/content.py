@@ -92,6 +92,7 @@ class Content:
         self.versions: dict[str, set[str]] = defaultdict(set)
         self.rollups: dict[str, ReportRollup | SurveyCount] = {}
         self.completeness = Completeness(names.expected(), names.group, lang)
+        self.completeness.rules = lambda form_id: (self.forms.get(form_id) or {}).get("due")
         self.sensitive_omitted: dict[str, list[str]] = {}
         self.sources: list[dict] = []
         self.sent: dict[str, list[str]] = defaultdict(list)  # form -> uuids to mark exported
@@ -118,6 +119,7 @@ class Content:
                 "kind": form.kind,
                 "period_type": form.period_type,
                 "report_key": list(form.report_key or []),
+                **({"due": due} if (due := form.settings.get("kexie::due")) else {}),
                 "versions": [],
                 "sha256": {},
             },
