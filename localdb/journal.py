@@ -20,10 +20,12 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from kexie import lifecycle
 from localdb.formsreg import now_iso
 from localdb.schema import quote, table_name
 
 OUTCOMES = ("accepted", "refused", "skipped", "failed")
+MAX_FOLDERS = 20
 
 
 def file_sha256(path: str | Path) -> str | None:
@@ -117,6 +119,24 @@ class Journal:
             out.append(item)
         return out
 
+    # -- folders of jobs ---------------------------------------------------------------------
+    def remember_folder(self, folder: str | Path) -> None:
+        """Note a folder an export or merge writes scratch files to, so that the next start
+        sweeps what a killed run left there (the newest ``MAX_FOLDERS`` are kept)."""
+        folder = str(Path(folder).absolute())
+        known = [f for f in (self.store.get_setting("job_folders") or []) if f != folder]
+        self.store.set_setting("job_folders", [folder, *known][:MAX_FOLDERS])
+
+    def sweep_job_folders(self) -> list[Path]:
+        """Remove the leftovers of killed exports and merges in every remembered folder (only
+        files whose job's lock is free: a job running elsewhere keeps its files)."""
+        from kexie.jobfiles import sweep
+
+        removed: list[Path] = []
+        for folder in self.store.get_setting("job_folders") or []:
+            removed += sweep(folder)
+        return removed
+
     # -- export journal ----------------------------------------------------------------------
     def begin_export(
         self,
@@ -163,7 +183,7 @@ class Journal:
         with self.sqlite_errors(), self.db.atomic():
             for form_id, uuids in marked.items():
                 table = quote(table_name(form_id))
-                back = self._with_status(form_id, uuids, "exported")
+                back = self._with_status(form_id, uuids, lifecycle.EXPORTED)
                 self.db.conn.executemany(
                     f"UPDATE {table} SET _status = 'finalised' WHERE _uuid = ?",
                     [(u,) for u in back],
@@ -171,7 +191,7 @@ class Journal:
                 self.db.conn.executemany(
                     "INSERT INTO _audit (at, who, form_id, record_uuid, field, old, new, reason,"
                     " action) VALUES (?,?,?,?,?,?,?,?,?)",
-                    [(now, self.clerk, form_id, u, "_status", "exported", "finalised",
+                    [(now, self.clerk, form_id, u, "_status", lifecycle.EXPORTED, lifecycle.FINALISED,
                       f"{why}: {Path(file).name}", "status") for u in back],
                 )  # fmt: skip
                 n += len(back)
