@@ -23,8 +23,6 @@ from forms import periods as P
 from kexie import lifecycle
 
 CST = timedelta(hours=8)
-# A unit's state for a period (exports.rollup.Completeness); two are record statuses.
-STATES = ("data", lifecycle.NIL, lifecycle.RETURNED, "missing")
 ON_TIME, LATE, PENDING = "on_time", "late", "pending"
 
 
@@ -79,7 +77,7 @@ def rates(cells: list[dict]) -> dict:
     counted = [c for c in cells if not (c["state"] == "missing" and c["timely"] == PENDING)]
     n = len(counted)
     out = {"expected": n}
-    for state in STATES:
+    for state in lifecycle.COMPLETENESS:
         out[state] = sum(1 for c in counted if c["state"] == state)
     out["reported"] = out["data"] + out["nil"]
     out["on_time"] = sum(1 for c in counted if c["timely"] == ON_TIME and c["state"] != "missing")
