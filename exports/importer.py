@@ -99,17 +99,8 @@ def ensure_forms(store, manifest: dict, blobs: dict, file: str) -> tuple[list, l
 
 @contextlib.contextmanager
 def transaction(store):
-    """One transaction over the whole import (nested ``atomic`` blocks become savepoints);
-    SQLite failures (disk full, read-only) become the store's clear ``StorageError``."""
-    db = getattr(store, "db", None)
-    errors = getattr(store, "sqlite_errors", None)
-    if db is not None and hasattr(db, "atomic"):
-        with errors() if errors is not None else contextlib.nullcontext(), db.atomic():
-            yield
-    elif hasattr(store, "transaction"):
-        with store.transaction():
-            yield
-    else:
+    """One transaction over the whole import (nested ``atomic`` blocks become savepoints)."""
+    with store.transaction():
         yield
 
 

@@ -254,6 +254,14 @@ class Store:
         self.close()
 
     @contextmanager
+    def transaction(self):
+        """One transaction on the writer's connection (``db.atomic()``; nested blocks become
+        savepoints): everything inside commits together or not at all. SQLite failures inside
+        (disk full, read-only) come out as clear StorageErrors naming the database."""
+        with self.sqlite_errors(), self.db.atomic():
+            yield
+
+    @contextmanager
     def sqlite_errors(self):
         """Turn SQLite failures (read-only, disk full, busy, I/O) into clear StorageErrors."""
         try:
