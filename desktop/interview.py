@@ -330,20 +330,21 @@ class InterviewPage(QWidget):
         if self.uuid is None:  # fixed now, so every queued save of this page is one record
             self.uuid = str(uuidlib.uuid4())
         form_id, uuid, unit = self.form.form_id, self.uuid, self.store.unit_code
-        values = dict(self.engine.evaluation().values)
+        evaluation = self.engine.evaluation()  # a fresh object: safe to hand to the DB worker
         author = self.interviewer.text().strip() or self.store.clerk
         reason, explanations = self.reason, self._explanations()
 
         def job(store: Any) -> str:
             return store.save(
                 form_id,
-                values,
+                evaluation.values,
                 uuid=uuid,
                 unit=unit,
                 status=status,
                 author=author,
                 reason=reason,
                 explanations=explanations,
+                evaluation=evaluation,  # the store need not evaluate the form again
             )
 
         w = self.window_.db.write(job, failed=self._save_failed)

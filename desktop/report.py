@@ -287,13 +287,14 @@ class ReportPage(QWidget):
             self.store.unit_code,
             self.period,
         )
-        values, author, reason = self._values(), self.store.clerk, self.reason
+        evaluation = self.engine.evaluation()  # a fresh object: safe to hand to the DB worker
+        author, reason = self.store.clerk, self.reason
         explanations = self._current_explanations()
 
         def job(store: Any) -> str:
             return store.save(
                 form_id,
-                values,
+                evaluation.values,
                 uuid=uuid,
                 unit=unit,
                 period=period,
@@ -301,6 +302,7 @@ class ReportPage(QWidget):
                 author=author,
                 reason=reason,
                 explanations=explanations,
+                evaluation=evaluation,  # the store need not evaluate the form again
             )
 
         def on_failed(exc: BaseException) -> None:

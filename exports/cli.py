@@ -122,8 +122,9 @@ def cmd_import(args) -> int:
         "conflicts": [_change(c) for c in s.conflicts],
         "refused": [p.as_dict() for p in s.refused],
         "backup": str(s.backup) if s.backup else None, "forms_added": s.forms_added,
+        "warnings": [p.as_dict() for p in s.warnings],
     })  # fmt: skip
-    for p in s.refused:
+    for p in s.refused + s.warnings:
         print(p.message(), file=sys.stderr)
     return 1 if s.refused else 0
 
@@ -145,6 +146,6 @@ def cmd_merge(args) -> int:
         "superseded": [_change(c) for c in s.superseded],
         "conflicts": [_change(c) for c in s.conflicts], "seconds": round(s.seconds, 3),
     })  # fmt: skip
-    for p in s.refused:
+    for p in s.refused + s.warnings:
         print(p.message(), file=sys.stderr)
     return 1 if s.refused else 0

@@ -92,6 +92,7 @@ class Content:
         self.versions: dict[str, set[str]] = defaultdict(set)
         self.rollups: dict[str, ReportRollup | SurveyCount] = {}
         self.completeness = Completeness(names.expected(), names.group, lang)
+        self.completeness.rules = lambda form_id: (self.forms.get(form_id) or {}).get("due")
         self.sensitive_omitted: dict[str, list[str]] = {}
         self.sources: list[dict] = []
         self.sent: dict[str, list[str]] = defaultdict(list)  # form -> uuids to mark exported
@@ -121,6 +122,7 @@ class Content:
                 "kind": form.kind,
                 "period_type": form.period_type,
                 "report_key": list(form.report_key or []),
+                **({"due": due} if (due := form.settings.get("kexie::due")) else {}),
                 "versions": [],
                 "sha256": {},
             },
@@ -282,9 +284,10 @@ class Content:
         clerk: str | None,
         engine: str = "stream",
         task: TaskState = NULL_TASK,
+        before_replace: Callable[[Path], None] | None = None,
     ) -> dict:
         """Write the bundle; ``rows_for(table)`` gives a factory of sheet tuples. Returns the
-        manifest written."""
+        manifest written. ``before_replace``: see :func:`exports.writer.write_bundle`."""
         manifest = self.manifest(sha256, period=period, clerk=clerk)
         form_counts = [
             (
@@ -309,5 +312,6 @@ class Content:
             lang=self.lang,
             engine=engine,
             task=task,
+            before_replace=before_replace,
         )
         return manifest

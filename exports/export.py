@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -179,10 +180,14 @@ def export_bundle(
         norm = content.normalisers[table]
         return lambda: (norm.sheet_row(r, names.name) for r in tables[table])
 
-    content.write(
-        Path(out), rows_for, sha256=sha, period=period, clerk=store.clerk, engine=engine, task=task
-    )
-    marked = mark_sent(store, content.sent, Path(out).name)
+    journal = Journal(store, content.sent, Path(out), sha)
+    try:
+        content.write(Path(out), rows_for, sha256=sha, period=period, clerk=store.clerk,
+                      engine=engine, task=task, before_replace=journal.begin)  # fmt: skip
+    except BaseException:
+        journal.abort()  # the file is not in place: nothing stays marked
+        raise
+    marked = journal.finish()
     counts = {
         s.form_id: content.counts.get(t, 0)
         for t, s in content.specs.items()
@@ -199,6 +204,43 @@ def export_bundle(
         time.perf_counter() - start,
         marked,
     )
+
+
+class Journal:
+    """Marking what an export sent, in step with the file (``localdb.journal``): the records
+    are marked with a ``pending`` journal row in one transaction just before the complete file
+    is moved into place, and the row is closed after. A store without a journal (a test double)
+    is marked once the file is in place."""
+
+    def __init__(self, store, sent: dict[str, list[str]], out: Path, sha: str) -> None:
+        self.store, self.sent, self.out, self.sha = store, sent, out, sha
+        self.id: int | None = None
+        self.marked = 0
+
+    def begin(self, temp: Path) -> None:
+        journal = getattr(self.store, "journal", None)
+        if journal is None:
+            return
+        from localdb.journal import file_sha256
+
+        self.id, self.marked = journal.begin_export(
+            self.out, self.sent, file_digest=file_sha256(temp), bundle_sha256=self.sha
+        )
+
+    def abort(self) -> None:
+        if self.id is not None:
+            with contextlib.suppress(Exception):  # never mask the original error
+                self.store.journal.undo_export(self.id)
+            self.id = None
+
+    def finish(self) -> int:
+        if self.id is None:
+            return mark_sent(self.store, self.sent, self.out.name)
+        # The file is in place and the records are marked; should closing the journal row fail
+        # (disk full now), the next open settles it from the file.
+        with contextlib.suppress(Exception):
+            self.store.journal.end_export(self.id)
+        return self.marked
 
 
 def mark_sent(store, sent: dict[str, list[str]], file_name: str) -> int:

@@ -31,7 +31,7 @@ from exports.resolve import (
 )
 from exports.safety import check_zip_bytes
 from exports.specs import Normaliser
-from i18n.errors import BundleError, Location, Problem
+from i18n.errors import BundleError, KexieError, Location, Problem
 from kexie.tasks import NULL_TASK, TaskState
 
 
@@ -120,7 +120,43 @@ def import_bundle(
     today: date | None = None,
 ) -> ImportSummary:
     """Import the bundle at ``path``. A file that is not acceptable changes nothing: the
-    reasons are in ``summary.refused``. See the module docstring for the order of work."""
+    reasons are in ``summary.refused``. See the module docstring for the order of work. Every
+    attempt, accepted, refused or failed, is logged in the store's import log (导入记录)."""
+    try:
+        summary = _import_bundle(store, path, allow_outside=allow_outside, task=task, today=today)
+    except KexieError as exc:  # disk full, read-only, cancelled ...: logged, then shown
+        log_attempt(store, "import", Path(path), "failed", [exc.as_problem()])
+        raise
+    outcome = "refused" if summary.refused else "accepted"
+    details = {"added": summary.added, "superseded": len(summary.superseded),
+               "unchanged": summary.unchanged, "kept_newer": summary.kept_newer,
+               "deleted": summary.deleted, "conflicts": len(summary.conflicts)}  # fmt: skip
+    log_attempt(store, "import", summary.path, outcome, summary.refused + summary.warnings,
+                bundle_sha256=summary.sha256, unit=summary.unit, details=details)  # fmt: skip
+    return summary
+
+
+def log_attempt(store, kind: str, path: Path, outcome: str, reasons: list, **info) -> None:
+    """One row of the import log, if the store keeps one. Logging never hides the result: a
+    store that cannot write (read-only, disk full) has already said so."""
+    journal = getattr(store, "journal", None)
+    if journal is None:
+        return
+    record = journal.record_transfer
+    from localdb.journal import file_sha256
+
+    with contextlib.suppress(KexieError):
+        record(kind, path, outcome=outcome, reasons=reasons, file_digest=file_sha256(path), **info)
+
+
+def _import_bundle(
+    store,
+    path: str | Path,
+    *,
+    allow_outside: bool = False,
+    task: TaskState = NULL_TASK,
+    today: date | None = None,
+) -> ImportSummary:
     path = Path(path)
     summary = ImportSummary(path)
     try:
@@ -129,6 +165,7 @@ def import_bundle(
         summary.refused.append(exc.as_problem())
         return summary
     summary.sha256 = reader.sha256
+    summary.unit = reader.manifest.get("unit")
     summary.warnings = reader.warnings + [p for p in reader.findings if p.severity == "warning"]
     if not reader.valid:
         summary.refused = [p for p in reader.findings if p.severity == "error"]

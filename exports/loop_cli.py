@@ -61,7 +61,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bundle-lang", choices=["zh_CN", "en"], help=tr("bundle.cli.opt.bundle_lang"))
     p.set_defaults(func=cmd_template)
 
+    p = subparsers.add_parser("status", help=tr("timely.cli.help"),
+                              description=tr("timely.cli.help"))  # fmt: skip
+    p.add_argument("form", metavar="FORM", nargs="?", help=tr("returns.cli.opt.form"))
+    p.add_argument("--period", metavar="P", help=tr("returns.cli.opt.period"))
+    p.add_argument("--json", action="store_true", help=tr("forms.cli.opt.json"))
+    p.set_defaults(func=cmd_status)
+
     _register_forms(subparsers)
+
+
+def cmd_status(args) -> int:
+    """Who of this unit's direct subordinates reported what, on time or late, with rates."""
+    from exports.timeliness import status_table
+
+    with _store(args) as store:
+        table = status_table(store, args.form, args.period)
+    if args.json:
+        _print(table)
+        return 0
+    for form in table:
+        print(
+            f"{form['title']}  ({form['form']})  " + tr("timely.cli.due", rule=form["due"] or "-")
+        )
+        print("  " + "  ".join([tr("bundle.col.unit_name"), *form["periods"],
+                                tr("timely.col.rate_reported"), tr("timely.col.rate_on_time")]))  # fmt: skip
+        for u in form["units"]:
+            cells = []
+            for p in form["periods"]:
+                c = u["periods"][p]
+                text = tr(f"bundle.completeness.{c['state']}")
+                if c["timely"] == "late":
+                    text += tr("timely.late_days", n=c["days_late"])
+                cells.append(text)
+            pct = [f"{v * 100:.0f}%" if v is not None else "-"
+                   for v in (u["rate_reported"], u["rate_on_time"])]  # fmt: skip
+            print("  " + "  ".join([u["name"], *cells, *pct]))
+    return 0
 
 
 def cmd_template(args) -> int:

@@ -18,7 +18,8 @@ import json
 import multiprocessing
 import os
 import sqlite3
-import tempfile
+import sys
+import threading
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ProcessPoolExecutor
@@ -28,8 +29,9 @@ from pathlib import Path
 from exports.canonical import canonical_json, combine_sorted, row_digest
 from exports.content import Content, UnitNames
 from exports.export import collect_form, form_blob
+from exports.faults import os_fault, sqlite_fault
 from exports.format import TOMBSTONE_TABLE
-from exports.importer import outside_problem
+from exports.importer import log_attempt, outside_problem
 from exports.model import Column, MergeSummary, TableSpec
 from exports.reader import _Totals
 from exports.resolve import (
@@ -62,21 +64,29 @@ from exports.stage import (
 )
 from exports.xlsx_stream import UNIT_SLOT_MARK, Renderer
 from i18n import get_language, normalise_language, tr
-from i18n.errors import BundleError, Location, Problem, UsageError
+from i18n.errors import BundleError, KexieError, Location, Problem, UsageError
+from kexie.jobfiles import JobFiles
 from kexie.lifecycle import NIL
 from kexie.tasks import NULL_TASK, TaskState
 
 
 class Staging:
-    """The temporary SQLite file rows are staged in (removed on close)."""
+    """The temporary SQLite file rows are staged in, beside the output, with the workers'
+    files: all are a :class:`kexie.jobfiles.JobFiles` job, so a killed merge's leftovers are
+    swept by the next merge in that folder. Removed on close."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        fd, name = tempfile.mkstemp(dir=folder, prefix=".kexie-merge-", suffix=".sqlite")
-        os.close(fd)
-        os.unlink(name)  # SQLite sets the page size on a new, empty file
-        self.path = Path(name)
-        self.db = open_staging(name)
+        try:
+            self.job = JobFiles(folder, "merge")
+        except OSError as exc:
+            raise os_fault(exc, folder) from None
+        self.path = self.job.path("staging.sqlite")
+        try:
+            self.db = open_staging(str(self.path))
+        except sqlite3.Error as exc:
+            self.job.close()
+            raise sqlite_fault(exc, folder) from None
         self.next_id = 1
         self.scratch: list[str] = []
 
@@ -116,19 +126,14 @@ class Staging:
     def scratch_file(self) -> str:
         """A name for a worker's staging file next to ours (removed by :meth:`close` at the
         latest)."""
-        fd, name = tempfile.mkstemp(dir=self.folder, prefix=".kexie-merge-in-", suffix=".sqlite")
-        os.close(fd)
-        os.unlink(name)
+        name = str(self.job.path("in.sqlite"))
         self.scratch.append(name)
         return name
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
-        for path in [str(self.path), *self.scratch]:
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                with contextlib.suppress(OSError):
-                    os.unlink(f"{path}{suffix}")
+        self.job.close()
 
 
 class _Tables:
@@ -202,8 +207,12 @@ def _read_all(paths: list[str], task: TaskState, scratch):
     done = 0
     if workers:
         ctx = multiprocessing.get_context("spawn")  # never fork a process that may run Qt threads
+        # Workers must not outlive us: each gets the reading end of a pipe whose only writing
+        # end we hold; when we die (even by SIGKILL) it reads end-of-file and exits.
+        lifeline, keep = ctx.Pipe(duplex=False)
         try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                     initializer=worker_init, initargs=(lifeline, os.getpid())) as pool:  # fmt: skip
                 pending: deque = deque()
                 todo = iter(paths)
                 for p in todo:  # one input per worker in flight: bounded memory
@@ -224,9 +233,35 @@ def _read_all(paths: list[str], task: TaskState, scratch):
                         f.cancel()
         except BrokenProcessPool:
             pass  # e.g. a calling script without a __main__ guard: read the rest here
+        finally:
+            keep.close()
+            lifeline.close()
     for p in paths[done:]:
         task.check()
         yield read_for_merge(p)
+
+
+def worker_init(lifeline, parent: int) -> None:
+    """In a merge worker: exit as soon as the parent is gone. On Linux the kernel sends SIGKILL
+    when the parent dies (``PR_SET_PDEATHSIG``); everywhere a thread waits on ``lifeline``,
+    whose writing end only the parent holds, and exits at end-of-file."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died before we got here
+                os._exit(1)
+
+    def watch() -> None:
+        try:
+            while True:
+                lifeline.recv_bytes()
+        except (EOFError, OSError):
+            os._exit(1)
+
+    threading.Thread(target=watch, name="kexie-parent-watch", daemon=True).start()
 
 
 def _drop(staged: Staged) -> None:
@@ -473,11 +508,13 @@ def merge_bundles(
                           folder=str(folder))  # fmt: skip
     run = _Merge(store, out, lang, allow_outside)
     summary = run.summary
+    taken: list[tuple[str, dict]] = []  # (file, manifest) per input, for the import log
     try:
         total = max(len(paths), 1)
         staged_inputs = _read_all([str(p) for p in paths], task, run.staging.scratch_file)
         for i, staged in enumerate(staged_inputs):
             run.take(staged)
+            taken.append((staged.file, staged.manifest))
             task.report(0.6 * (i + 1) / total, tr("bundle.progress.merging", lang))
         local_forms = run.take_local() if include_local else []
         summary.inputs = len(paths)
@@ -494,11 +531,51 @@ def merge_bundles(
         summary.sha256 = sha
         summary.counts = dict(manifest["counts"])
         summary.contains = list(manifest["contains"])
+    except sqlite3.Error as exc:  # the staging file: disk full, read-only ...
+        if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+            raise
+        failure = sqlite_fault(exc, folder)
+        _log_inputs(store, paths, taken, summary, failure)
+        raise failure from None
+    except OSError as exc:
+        failure = os_fault(exc, folder)
+        _log_inputs(store, paths, taken, summary, failure)
+        raise failure from None
+    except KexieError as exc:
+        _log_inputs(store, paths, taken, summary, exc)
+        raise
     finally:
         run.staging.close()
+    _log_inputs(store, paths, taken, summary, None)
     summary.seconds = time.perf_counter() - start
     task.report(1.0)
     return summary
+
+
+def _log_inputs(store, paths, taken, summary: MergeSummary, failure) -> None:
+    """One import-log row per input: accepted, refused (its own reasons), skipped (the same data
+    given twice) or failed (the merge itself failed: disk full ...)."""
+    manifests = {str(Path(f)): m for f, m in taken}
+    skipped = {str(Path(f)) for f in summary.skipped_same}
+    for p in paths:
+        key = str(Path(p))
+        m = manifests.get(key) or {}
+        mine = [x for x in summary.refused if x.location.file and str(Path(x.location.file)) == key]
+        warned = [
+            x for x in summary.warnings if x.location.file and str(Path(x.location.file)) == key
+        ]
+        if failure is not None:
+            outcome, reasons = "failed", [failure.as_problem(), *mine]
+        elif mine:
+            outcome, reasons = "refused", mine
+        elif key in skipped:
+            outcome, reasons = "skipped", []
+        elif key in manifests:
+            outcome, reasons = "accepted", warned
+        else:
+            outcome, reasons = "failed", []  # never read: the merge stopped before it
+        log_attempt(store, "merge", Path(p), outcome, reasons, bundle_sha256=m.get("sha256"),
+                    unit=m.get("unit"), details={"out": str(summary.path)})  # fmt: skip
 
 
 def _resolve(staging: Staging, summary: MergeSummary, store) -> None:

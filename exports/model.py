@@ -138,6 +138,7 @@ class ImportSummary:
     backup: Path | None = None
     forms_added: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # noticed, not refused (macros ...)
+    unit: str | None = None  # the bundle's unit, once its manifest was read
 
 
 @dataclass

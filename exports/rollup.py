@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 from exports.format import FLOAT, INT
 from exports.model import SheetGrid, TableSpec
+from exports.timeliness import due_of, judge, rates, submitted_at
 from forms import periods as P
 from i18n import tr
 from kexie.lifecycle import NIL, RETURNED
@@ -218,10 +219,18 @@ class Completeness:
         self.kinds: dict[str, str] = {}  # form -> its period type (month, quarter, year)
         self.own: dict[str, set[str]] = defaultdict(set)  # form -> periods of its rows
         self.span: set[str] = set()  # every period seen, any form
+        self.due: dict[str, str] = {}  # form -> deadline rule (kexie::due)
+        self.first: dict[tuple[str, str, str], str] = {}  # (form, group, period) -> submitted
+        self.today = None  # the day lateness is judged on (None: today)
+        self.rules: Callable[[str], str | None] | None = None  # form -> rule, when not in due
 
-    def declare(self, form_id: str, title: str, period_type: str | None) -> None:
-        """Name a report form and its period type (also done by :meth:`add`)."""
+    def declare(
+        self, form_id: str, title: str, period_type: str | None, due: str | None = None
+    ) -> None:
+        """Name a report form, its period type and deadline rule (also done by :meth:`add`)."""
         self.titles[form_id] = title
+        if due:
+            self.due[form_id] = due
         if period_type in _ORDER:
             self.kinds[form_id] = period_type
 
@@ -243,6 +252,9 @@ class Completeness:
         state = STATE_OF.get(row.get("_status"), "data")
         if _RANK[state] > _RANK.get(self.seen.get(key), -1):
             self.seen[key] = state
+        sent = submitted_at(row)
+        if sent and sent > self.first.get(key, ""):
+            self.first[key] = sent  # a unit's period is in when its last report arrived
 
     def periods(self, form_id: str) -> list[str]:
         """The periods ``form_id`` is judged against, in order."""
@@ -259,6 +271,53 @@ class Completeness:
         if kind is not None:
             period = as_type(period, kind) or period
         return self.seen.get((form_id, unit, period), "missing")
+
+    def rule(self, form_id: str) -> str | None:
+        """The form's deadline rule (``kexie::due``), if it states one."""
+        return self.due.get(form_id) or (self.rules(form_id) if self.rules else None)
+
+    def cell(self, form_id: str, unit: str, period: str, today=None) -> dict:
+        """State and timeliness of one unit × period: ``{state, timely, submitted, due,
+        days_late}`` (see ``exports.timeliness``)."""
+        kind = self.kinds.get(form_id)
+        if kind is not None:
+            period = as_type(period, kind) or period
+        state = self.status(form_id, unit, period)
+        sent = self.first.get((form_id, unit, period)) if state != "missing" else None
+        due = due_of(self.rule(form_id), period)
+        timely, late = judge(state, sent, due, today or self.today)
+        return {"state": state, "timely": timely, "submitted": sent,
+                "due": due.isoformat() if due else None, "days_late": late}  # fmt: skip
+
+    def _text(self, form_id: str, code: str, period: str) -> str:
+        c = self.cell(form_id, code, period)
+        text = tr(f"bundle.completeness.{c['state']}", self.lang)
+        if c["timely"] == "late":
+            text += tr("timely.late_days", self.lang, n=c["days_late"])
+        return text
+
+    def _rates_rows(self, codes: list[str], names: dict) -> list[list]:
+        """One row per form with a deadline × unit: counts and rates (考核)."""
+        lang = self.lang
+        rows: list[list] = []
+        for form_id in sorted(f for f in self.titles if self.rule(f)):
+            periods = self.periods(form_id)
+            for code in codes:
+                r = rates([self.cell(form_id, code, p) for p in periods])
+                pct = [f"{v * 100:.1f}%" if v is not None else "" for v in
+                       (r["rate_reported"], r["rate_on_time"])]  # fmt: skip
+                rows.append([self.titles[form_id], code, names.get(code, code), r["expected"],
+                             r["reported"], r["nil"], r["returned"], r["missing"],
+                             r["on_time"], r["late"], *pct])  # fmt: skip
+        if not rows:
+            return []
+        head = [tr(k, lang) for k in ("bundle.col.form", "bundle.col.unit",
+                                      "bundle.col.unit_name", "timely.col.expected",
+                                      "timely.col.reported", "timely.col.nil",
+                                      "timely.col.returned", "timely.col.missing",
+                                      "timely.col.on_time", "timely.col.late",
+                                      "timely.col.rate_reported", "timely.col.rate_on_time")]  # fmt: skip
+        return [[], [tr("timely.rates_title", lang)], head, *rows]
 
     def grid(self, sheet_name: str) -> SheetGrid | None:
         """The 上报情况 sheet: one block per period type (its own header row), one row per
@@ -311,9 +370,12 @@ class Completeness:
                 for code in codes:
                     row = [self.titles[form_id], code, names.get(code, code)]
                     for p in periods:
-                        state = self.status(form_id, code, p) if p in mine else None
-                        row.append(tr(f"bundle.completeness.{state}", lang) if state else "")
+                        row.append(self._text(form_id, code, p) if p in mine else "")
                     rows.append(row)
+        extra_rows = self._rates_rows(codes, names)
+        if extra_rows:
+            header_rows.add(len(rows) + 2)
+            rows += extra_rows
         return SheetGrid(
             sheet_name,
             tr("bundle.completeness.title", lang),

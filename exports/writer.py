@@ -8,18 +8,19 @@ temporary files are removed and an existing file at ``out`` is left untouched.
 from __future__ import annotations
 
 import base64
-import contextlib
+import errno
 import json
 import math
 import os
 import re
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import xlsxwriter
 
 from exports import xlsx_stream
 from exports.canonical import manifest_digest
+from exports.faults import os_fault
 from exports.format import (
     FORMS_SHEET,
     MANIFEST_CHUNK,
@@ -31,6 +32,7 @@ from exports.format import (
 from exports.model import SheetGrid, TableData
 from i18n import tr
 from i18n.errors import BundleError, Location
+from kexie.jobfiles import JobFiles
 from kexie.tasks import NULL_TASK, TaskState
 
 ENGINES = ("stream", "xlsxwriter")
@@ -78,9 +80,12 @@ def write_bundle(
     lang: str | None,
     engine: str = "stream",
     task: TaskState = NULL_TASK,
+    before_replace: Callable[[Path], None] | None = None,
 ) -> None:
     """Write the bundle at ``out`` atomically. ``manifest`` gets each table's sheet name and the
-    ``manifest_sha256`` before it is written."""
+    ``manifest_sha256`` before it is written. ``before_replace(temp_path)`` runs once the
+    complete file is on disk, just before it is moved into place (export records what it sent
+    there, in one transaction); if it raises, nothing is moved."""
     out = Path(out)
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
@@ -107,14 +112,13 @@ def write_bundle(
         g.name = names.take(g.name)
     manifest["manifest_sha256"] = manifest_digest(manifest)
 
-    tmp_paths: list[str] = []
     try:
-        fd, base = tempfile.mkstemp(dir=folder, prefix=".kexie-", suffix=".base.tmp")
-        os.close(fd)
-        tmp_paths.append(base)
-        fd, final = tempfile.mkstemp(dir=folder, prefix=".kexie-", suffix=".xlsx.tmp")
-        os.close(fd)
-        tmp_paths.append(final)
+        job = JobFiles(folder, "write")
+    except OSError as exc:
+        raise os_fault(exc, folder) from None
+    try:
+        base = str(job.path("base.tmp"))
+        final = str(job.path("xlsx.tmp"))
         fills = _build(
             base,
             manifest,
@@ -127,6 +131,7 @@ def write_bundle(
             lang,
             engine,
             task,
+            folder,
         )
         task.check()
         with open(final, "wb") as fh:
@@ -138,20 +143,28 @@ def write_bundle(
             fh.flush()
             os.fsync(fh.fileno())
         task.check()
+        if before_replace is not None:
+            before_replace(Path(final))
         os.replace(final, out)
-        tmp_paths.remove(final)
     except OSError as exc:
-        raise BundleError(
-            "bundle.write.failed", location=Location(file=str(out)), error=exc.strerror or str(exc)
-        ) from None
+        raise os_fault(exc, out if exc.errno not in (errno.ENOSPC,) else folder) from None
     finally:
-        for p in tmp_paths:
-            with contextlib.suppress(OSError):
-                os.unlink(p)
+        job.close()
 
 
 def _build(
-    base, manifest, cover_name, cover, form_counts, tables, grids, form_blobs, lang, engine, task
+    base,
+    manifest,
+    cover_name,
+    cover,
+    form_counts,
+    tables,
+    grids,
+    form_blobs,
+    lang,
+    engine,
+    task,
+    folder=None,
 ):
     options = {
         "strings_to_formulas": False,
@@ -160,6 +173,8 @@ def _build(
         "constant_memory": engine == "xlsxwriter",
         "in_memory": engine == "stream",  # the base workbook is small: no temporary files
     }
+    if folder is not None:  # constant_memory's scratch files: beside the output, never in TEMP
+        options["tmpdir"] = str(folder)
     wb = xlsxwriter.Workbook(base, options)
     wb.set_properties({"title": tr("bundle.title", lang), "comments": "kexie-bundle"})
     head = wb.add_format(

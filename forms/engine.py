@@ -67,6 +67,8 @@ class Evaluation:
     fields: dict[str, FieldState] = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    form_id: str | None = None  # the form and version evaluated (so a store can reuse it)
+    form_version: str | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -866,7 +868,7 @@ class FormEngine:
 
     def evaluation(self) -> Evaluation:
         """Every field's state, the cleaned values and the problems of the record."""
-        result = Evaluation()
+        result = Evaluation(form_id=self.form.form_id, form_version=self.form.version)
         for name in self.plan.order:
             for idx in self.expand(self.plan.nodes[name].chain, ()):
                 key = (name, idx)

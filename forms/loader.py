@@ -1026,6 +1026,15 @@ def build_form(
         period = None
     if kind == "report" and period is None:
         st.error("forms.load.report_needs_period", "settings", column="kexie::period")
+    due = settings.get("kexie::due", "").strip()
+    if due:
+        from forms.periods import parse_due
+        from i18n.errors import UsageError
+
+        try:
+            parse_due(due)
+        except UsageError:
+            st.error("forms.load.bad_due", "settings", column="kexie::due", value=due)
     langs = list(dict.fromkeys(languages + choice_langs))
     form = Form(
         form_id=form_id,

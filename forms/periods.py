@@ -107,3 +107,39 @@ def label(period: str, lang: str | None = None) -> str:
     if kind == "quarter":
         return tr("period.label.quarter", lang, year=int(period[:4]), quarter=int(period[-1]))
     return tr("period.label.year", lang, year=int(period))
+
+
+_DUE = re.compile(r"^\s*(?:(\d{1,2})\s*/\s*)?(\d{1,2})\s*$")
+
+
+def parse_due(rule: str) -> tuple[int, int]:
+    """A deadline rule (settings ``kexie::due``) as (months after the period, day): ``5`` is
+    the 5th of the month after the period ends, ``2/15`` the 15th of the second month after.
+    :class:`UsageError` for anything else (day 1–31, months 1–12)."""
+    m = _DUE.match(str(rule or ""))
+    if not m:
+        raise UsageError("period.bad_due", rule=str(rule), fix="period.fix_due")
+    months, day = int(m.group(1) or 1), int(m.group(2))
+    if not (1 <= months <= 12 and 1 <= day <= 31):
+        raise UsageError("period.bad_due", rule=str(rule), fix="period.fix_due")
+    return months, day
+
+
+def due_date(period: str, rule: str) -> date:
+    """The last day a report for ``period`` is on time under ``rule`` (see :func:`parse_due`);
+    a day beyond the month's end is its last day (``31`` in February → the 28th or 29th)."""
+    import calendar
+
+    months, day = parse_due(rule)
+    kind = period_type(period)
+    year = int(period[:4])
+    if kind == "month":
+        last = int(period[5:7])
+    elif kind == "quarter":
+        last = int(period[-1]) * 3
+    else:
+        last = 12
+    index = year * 12 + (last - 1) + months
+    y, m = divmod(index, 12)
+    m += 1
+    return date(y, m, min(day, calendar.monthrange(y, m)[1]))

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "localdb.cli",
     "exports.cli",
     "exports.loop_cli",
+    "exports.logcli",
     "exports.datacli",
     "desktop.printcli",
     "bench.cli",

@@ -32,6 +32,7 @@ from localdb.units import resolve_unit
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from forms.engine import Evaluation
     from localdb.localunits import LocalUnits
 
 _REPEAT_NS = uuidlib.UUID("6f1c2f0e-5b1a-4c55-9d6e-2b8f0a3c7e11")
@@ -139,10 +140,19 @@ class _ReportKeys:
         self.live[ident] = row["_uuid"]
 
 
-def _evaluate(form: Form, values: dict):
+def _evaluate(form: Form, values: dict) -> Evaluation:
     from forms.engine import evaluate
 
     return evaluate(form, values)
+
+
+def _evaluates(evaluation: Evaluation | None, form: Form, values: dict) -> bool:
+    """Whether ``evaluation`` is of ``form`` (this version) and ``values`` (cleaned values, as
+    a caller passes ``evaluation.values`` itself), so the store need not evaluate again."""
+    if evaluation is None:
+        return False
+    same_form = (evaluation.form_id, evaluation.form_version) == (form.form_id, form.version)
+    return same_form and (evaluation.values is values or evaluation.values == values)
 
 
 class RecordsHost(Protocol):
@@ -210,10 +220,14 @@ class Records:
         reason: str | None = None,
         explanations: dict[str, str] | None = None,
         version: str | None = None,
+        evaluation: Evaluation | None = None,
     ) -> str:
         """Validate and store one record (new, or the one with ``uuid``); returns its uuid.
         ``version`` chooses the form version (default: the current one; see
         ``exports.packages.form_for_period`` for the version that applies to a period).
+        ``evaluation``: the caller's own evaluation of ``values`` (e.g. the desktop's engine),
+        used instead of evaluating the form again when it is of this form version and these
+        values; otherwise the store evaluates.
 
         Drafts may hold errors. ``status="finalised"`` needs no errors and an explanation for
         every warning (``explanations`` {field: text}, merged with those already stored).
@@ -240,7 +254,8 @@ class Records:
         merged.update({k: v for k, v in (explanations or {}).items() if v and str(v).strip()})
         unit = self._check_unit(unit)
         period = self._check_period(form, period)
-        evaluation = _evaluate(form, values)
+        if not _evaluates(evaluation, form, values):
+            evaluation = _evaluate(form, values)
         if status == FINALISED:
             self._check_finalisable(form, evaluation.problems, merged)
         clean = evaluation.values

@@ -66,6 +66,21 @@ def m003_return_history(db: Database) -> None:
             db.execute(f"ALTER TABLE {quote(name)} ADD COLUMN _returns TEXT")
 
 
+@MIGRATIONS()
+def m004_transfer_journal(db: Database) -> None:
+    """The import log (every import and merge attempt) and the export journal
+    (``localdb.journal``)."""
+    db.execute(
+        "CREATE TABLE _transfers (id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL,"
+        " name TEXT, file TEXT, file_sha256 TEXT, bundle_sha256 TEXT, unit TEXT,"
+        " outcome TEXT NOT NULL, reasons TEXT, details TEXT, who TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE _exports (id INTEGER PRIMARY KEY, at TEXT NOT NULL, file TEXT NOT NULL,"
+        " file_sha256 TEXT, bundle_sha256 TEXT, marked TEXT NOT NULL, state TEXT NOT NULL)"
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 
 SYSTEM_COLUMNS: dict[str, str] = {

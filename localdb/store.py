@@ -21,6 +21,7 @@ transaction, where a rollback would silently take it away).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -37,6 +38,7 @@ from kexie import __version__
 from localdb import schema
 from localdb.formsreg import FormRegistry
 from localdb.fsinfo import is_network_path
+from localdb.journal import Journal
 from localdb.localunits import LocalUnits
 from localdb.lock import FolderLock, storage_error_from_os
 from localdb.records import Records
@@ -130,6 +132,7 @@ class Store:
     def __init__(self, folder: Path, lock: FolderLock, *, create: bool = True) -> None:
         self.folder = folder
         self.records = Records(self)
+        self.journal = Journal(self)
         self.path = folder / DB_NAME
         self._lock = lock
         if not self.path.exists() and not create:
@@ -160,6 +163,8 @@ class Store:
                 if self.recovered:
                     self._check_integrity()
                 self.set_setting("session_open", True)
+                self.swept = sweep_data_folder(folder)
+                self.reconciled = self.journal.reconcile_exports()
         except BaseException:
             self._write_db.close()
             raise
@@ -383,21 +388,28 @@ class Store:
         tag = re.sub(r"[^0-9A-Za-z_-]+", "-", reason).strip("-") or "manual"
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
         target = folder / f"{stamp}-{tag}.sqlite"
+        # Written under a temporary name and moved into place once complete and on disk: a
+        # half-written backup never counts as one of the kept ones (a killed one is swept at
+        # the next open, see sweep_data_folder).
+        partial = folder / f".{stamp}-{tag}.sqlite.tmp"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            dest = sqlite3.connect(target)
+            dest = sqlite3.connect(partial)
             try:
                 self.db.conn.backup(dest)  # any thread: a committed snapshot
                 # a backup is one self-contained file, safe to copy around
                 dest.execute("PRAGMA journal_mode = DELETE")
             finally:
                 dest.close()
+            with open(partial, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(partial, target)
         except OSError as exc:
-            target.unlink(missing_ok=True)
+            _remove_partial(partial)
             raise storage_error_from_os(exc, folder) from exc
         except sqlite3.Error as exc:
-            target.unlink(missing_ok=True)  # never leave half a backup behind
-            raise storage_error_from_sqlite(exc, target) from exc
+            _remove_partial(partial)  # never leave half a backup behind
+            raise storage_error_from_sqlite(exc, folder) from exc
         keep = keep if keep is not None else int(self.get_setting("backup_keep", BACKUP_KEEP))  # type: ignore[arg-type]
         for old in list_backups(self.folder)[:-keep] if keep > 0 else []:
             old.unlink(missing_ok=True)
@@ -408,6 +420,28 @@ def check_form_columns(form) -> None:
     """Refuse a form whose questions cannot become columns (StorageError)."""
     for repeat in [None, *(r.name for r in form.repeats())]:
         schema.form_columns(form, repeat)
+
+
+def _remove_partial(partial: Path) -> None:
+    for p in (partial, partial.with_name(partial.name + "-journal")):
+        p.unlink(missing_ok=True)
+
+
+def sweep_data_folder(folder: Path) -> list[Path]:
+    """Remove what a killed backup left in ``DATA/backups`` (``.<name>.sqlite.tmp`` and its
+    journal). Runs at open, with the folder's single-writer lock held, so no other job can be
+    writing them."""
+    removed = []
+    backups = folder / "backups"
+    if backups.is_dir():
+        for p in backups.iterdir():
+            if p.name.startswith(".") and ".sqlite.tmp" in p.name:
+                try:
+                    p.unlink()
+                    removed.append(p)
+                except OSError:
+                    pass
+    return removed
 
 
 def list_backups(data_dir: str | Path) -> list[Path]:

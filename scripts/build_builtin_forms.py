@@ -74,6 +74,7 @@ class FormSpec:
     key: str = ""
     instance_name: str = ""
     table_no: str = ""  # kexie::table_no (表号)
+    due: str = ""  # kexie::due (deadline: "5" = the 5th of the month after the period)
     rows: list[Row] = field(default_factory=list)
     choices: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
 
@@ -115,6 +116,7 @@ SETTINGS_COLUMNS = [
     ("kexie::key", 14),
     ("instance_name", 50),
     ("kexie::table_no", 14),
+    ("kexie::due", 11),
 ]
 
 
@@ -1397,6 +1399,7 @@ def volunteer_form() -> FormSpec:
         form_id="kexie_volunteer_monthly",
         title=("科技志愿服务月报", "Science volunteer monthly report"),
         table_no="科协月1表",
+        due="5",  # the 5th of the following month
         kind="report",
         period="month",
         rows=rows,
@@ -1599,6 +1602,7 @@ def venue_form() -> FormSpec:
         form_id="kexie_venue_monthly",
         title=("科普场馆参观月报", "Science venue visits monthly report"),
         table_no="科协月2表",
+        due="5",
         kind="report",
         period="month",
         key="venue_name",
@@ -1839,6 +1843,7 @@ def org_form() -> FormSpec:
         form_id="kexie_org_annual",
         title=("基层科协组织建设年报", "Grassroots association annual report"),
         table_no="科协年1表",
+        due="1/31",  # 31 January of the following year
         kind="report",
         period="year",
         rows=rows,
@@ -1932,6 +1937,7 @@ def build_workbook(spec: FormSpec) -> bytes:
             spec.key,
             spec.instance_name,
             spec.table_no,
+            spec.due,
         ]
     )
     for ws in (survey, choices, settings):
