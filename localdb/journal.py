@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from kexie import lifecycle
 from localdb.formsreg import now_iso
 from localdb.schema import quote, table_name
 
@@ -163,7 +164,7 @@ class Journal:
         with self.sqlite_errors(), self.db.atomic():
             for form_id, uuids in marked.items():
                 table = quote(table_name(form_id))
-                back = self._with_status(form_id, uuids, "exported")
+                back = self._with_status(form_id, uuids, lifecycle.EXPORTED)
                 self.db.conn.executemany(
                     f"UPDATE {table} SET _status = 'finalised' WHERE _uuid = ?",
                     [(u,) for u in back],
@@ -171,7 +172,7 @@ class Journal:
                 self.db.conn.executemany(
                     "INSERT INTO _audit (at, who, form_id, record_uuid, field, old, new, reason,"
                     " action) VALUES (?,?,?,?,?,?,?,?,?)",
-                    [(now, self.clerk, form_id, u, "_status", "exported", "finalised",
+                    [(now, self.clerk, form_id, u, "_status", lifecycle.EXPORTED, lifecycle.FINALISED,
                       f"{why}: {Path(file).name}", "status") for u in back],
                 )  # fmt: skip
                 n += len(back)
