@@ -44,10 +44,11 @@ class PrintError(KexieError):
 
 
 def ensure_app():
-    """A QGuiApplication for layout and fonts; offscreen when there is no display."""
-    from PySide6.QtGui import QGuiApplication
+    """The Qt application for layout and fonts (a QApplication, so a window or a test that
+    comes later in the same process can still make widgets); offscreen with no display."""
+    from PySide6.QtWidgets import QApplication
 
-    app = QGuiApplication.instance()
+    app = QApplication.instance()
     if app is not None:
         return app
     if (
@@ -56,7 +57,7 @@ def ensure_app():
         and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     ):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    return QGuiApplication(["kexie-print"])
+    return QApplication(["kexie-print"])
 
 
 def font_families() -> list[str]:
