@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from i18n import tr
@@ -29,11 +32,43 @@ def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> 
     return value.strip() if ok and value.strip() else None
 
 
+# The folder each kind of file dialog last used ("open", "save"), remembered between runs by
+# the main window (``remember``); the dialogs start there.
+_folders: dict[str, str] = {}
+_on_folder: Any = None
+
+
+def remember(folders: dict[str, str], on_change: Any) -> None:
+    """Start file dialogs in ``folders`` ({kind: folder}); ``on_change(folders)`` after each
+    choice (the main window stores them)."""
+    global _on_folder
+    _folders.clear()
+    _folders.update({k: v for k, v in (folders or {}).items() if isinstance(v, str)})
+    _on_folder = on_change
+
+
+def last_folder(kind: str) -> str:
+    """The folder the ``kind`` dialog used last ("" for none, or when it has gone)."""
+    folder = _folders.get(kind) or _folders.get("open") or ""
+    return folder if folder and Path(folder).is_dir() else ""
+
+
+def _chosen(kind: str, path: str | None) -> None:
+    if not path:
+        return
+    folder = str(Path(path) if Path(path).is_dir() else Path(path).parent)
+    if _folders.get(kind) != folder:
+        _folders[kind] = folder
+        if _on_folder is not None:
+            _on_folder(dict(_folders))
+
+
 def open_file(parent: QWidget | None, title: str, filters: str) -> str | None:
     """Pick one existing file."""
     from PySide6.QtWidgets import QFileDialog
 
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
+    path, _ = QFileDialog.getOpenFileName(parent, title, last_folder("open"), filters)
+    _chosen("open", path)
     return path or None
 
 
@@ -41,15 +76,30 @@ def open_files(parent: QWidget | None, title: str, filters: str) -> list[str]:
     """Pick several existing files."""
     from PySide6.QtWidgets import QFileDialog
 
-    paths, _ = QFileDialog.getOpenFileNames(parent, title, "", filters)
+    paths, _ = QFileDialog.getOpenFileNames(parent, title, last_folder("open"), filters)
+    if paths:
+        _chosen("open", paths[0])
     return list(paths)
 
 
-def save_file(parent: QWidget | None, title: str, suggested: str, filters: str) -> str | None:
-    """Choose where to write a file."""
+def open_folder(parent: QWidget | None, title: str) -> str | None:
+    """Pick a folder (e.g. every bundle in it)."""
     from PySide6.QtWidgets import QFileDialog
 
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+    path = QFileDialog.getExistingDirectory(parent, title, last_folder("open"))
+    _chosen("open", path)
+    return path or None
+
+
+def save_file(parent: QWidget | None, title: str, suggested: str, filters: str) -> str | None:
+    """Choose where to write a file (``suggested``: a name, or a path whose folder is used
+    unless a folder was chosen last time)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    folder = last_folder("save")
+    start = str(Path(folder) / Path(suggested).name) if folder and suggested else suggested
+    path, _ = QFileDialog.getSaveFileName(parent, title, start, filters)
+    _chosen("save", path)
     return path or None
 
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from desktop import dialogs
 from desktop.errors import show_error
 from desktop.lang import notifier
-from desktop.widgets import Editor, is_shown
+from desktop.widgets import LIKERT_COLUMN, Editor, is_likert, is_shown
 from i18n import tr
 from i18n.errors import ValidationError
 from kexie import lifecycle
@@ -39,6 +39,10 @@ from kexie import lifecycle
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
 FIELD_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+def _same_scale(a: Any, b: Any) -> bool:
+    return a.list_name == b.list_name and a.parent == b.parent
 
 
 def build_pages(form: Any) -> list[tuple[Any, list[Any]]]:
@@ -99,6 +103,7 @@ class InterviewPage(QWidget):
         self.page_of: dict[str, int] = {}
         self.left_pages: set[int] = set()  # pages left once: their "required" show from now
         self.pages = build_pages(form)
+        self._likert_heads: list[tuple[QWidget, Any, list[QLabel]]] = []
 
         self.title = QLabel(objectName="interview_title")
         self.title.setStyleSheet("font-size: 17px; font-weight: 600;")
@@ -166,20 +171,29 @@ class InterviewPage(QWidget):
     def _build_page(self, index: int, questions: list[Any]) -> QWidget:
         host = QWidget()
         lay = QVBoxLayout(host)
+        previous: Any = None
         for q in questions:
+            likert = is_likert(q)
+            if likert and not (previous is not None and _same_scale(previous, q)):
+                lay.addWidget(self._likert_header(q))  # the scale once, over its rows
+            previous = q if likert else None
             box = QWidget(objectName=f"box_{q.name}")
-            inner = QVBoxLayout(box)
-            inner.setContentsMargins(0, 6, 0, 6)
+            row_lay = QHBoxLayout(box) if likert else None
+            inner = QVBoxLayout() if likert else QVBoxLayout(box)
+            if row_lay is not None:
+                row_lay.setContentsMargins(0, 0, 0, 0)
+                row_lay.addLayout(inner, 1)
+            inner.setContentsMargins(0, 2 if likert else 6, 0, 2 if likert else 6)
             label = QLabel(wordWrap=True)
             label.setTextFormat(Qt.TextFormat.PlainText)
-            label.setStyleSheet("font-weight: 600;" if q.type != "note" else "")
+            label.setStyleSheet("font-weight: 600;" if q.type != "note" and not likert else "")
             inner.addWidget(label)
             hint = QLabel(wordWrap=True, objectName=f"hint_{q.name}")
             hint.setStyleSheet("color: #555;")
             inner.addWidget(hint)
             editor = None
             if q.type != "note" and not q.is_group:
-                editor = Editor(q, self._choices(q))
+                editor = Editor(q, self._choices(q), compact=likert)
                 if q.calculation and isinstance(editor.widget, QLineEdit):
                     editor.widget.setReadOnly(True)  # worked out by the form
                     editor.widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -190,13 +204,17 @@ class InterviewPage(QWidget):
                 editor.widget.installEventFilter(self)
                 for b in editor._option_buttons():
                     b.installEventFilter(self)
-                inner.addWidget(editor.widget)
+                if row_lay is not None:
+                    row_lay.addWidget(editor.widget, 0, Qt.AlignmentFlag.AlignTop)
+                else:
+                    inner.addWidget(editor.widget)
             if q.is_group:
                 label.setStyleSheet("font-weight: 600; color: #345; padding-top: 8px;")
             message = QLabel(objectName=f"msg_{q.name}", wordWrap=True)
             explain = QLineEdit(objectName=f"explain_{q.name}")
             explain.setVisible(False)
             explain.editingFinished.connect(self._save_draft)
+            explain.installEventFilter(self)  # Enter keeps the explanation and goes on
             inner.addWidget(message)
             inner.addWidget(explain)
             lay.addWidget(box)
@@ -209,6 +227,23 @@ class InterviewPage(QWidget):
         scroll.setProperty("page", index)
         self.stack.addWidget(scroll)
         return scroll
+
+    def _likert_header(self, q: Any) -> QWidget:
+        """The scale's labels in columns over a run of likert rows."""
+        head = QWidget(objectName=f"likert_head_{q.name}")
+        lay = QHBoxLayout(head)
+        lay.setContentsMargins(0, 8, 0, 0)
+        lay.addStretch(1)
+        labels = []
+        for _c in self._choices(q):
+            cell = QLabel(wordWrap=True)
+            cell.setFixedWidth(LIKERT_COLUMN)
+            cell.setStyleSheet("color: #345; font-size: 12px;")
+            lay.addWidget(cell)
+            labels.append(cell)
+        head.setProperty("likert_of", q.name)
+        self._likert_heads.append((head, q, labels))
+        return head
 
     def _build_review(self) -> QWidget:
         host = QWidget(objectName="review_page")
@@ -554,7 +589,16 @@ class InterviewPage(QWidget):
             and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
             and not event.modifiers()
         ):
-            if isinstance(obj, QLineEdit):
+            explained = next((n for n, it in self.questions.items() if obj is it.explain), None)
+            if explained is not None:
+                self._save_draft()  # Enter in an explanation box: keep it, go on
+                editor = self.questions[explained].editor
+                self._next_question(editor.widget if editor is not None else obj)
+                return True
+            owner = self._owner(obj)
+            if owner is not None and self.questions[owner].editor is not None:
+                self.questions[owner].editor.commit()
+            elif isinstance(obj, QLineEdit):
                 obj.editingFinished.emit()
             self._next_question(obj)
             return True
@@ -564,7 +608,16 @@ class InterviewPage(QWidget):
         if self.current >= len(self.pages):
             return
         names = [q.name for q in self.pages[self.current][1]]
-        owner = next(
+        owner = self._owner(obj)
+        if owner in names:
+            for name in names[names.index(owner) + 1 :]:
+                if self._focusable(name):
+                    self.questions[name].editor.focus_target().setFocus()
+                    return
+        self.go_next()
+
+    def _owner(self, obj: QObject) -> str | None:
+        return next(
             (
                 n
                 for n, it in self.questions.items()
@@ -573,12 +626,6 @@ class InterviewPage(QWidget):
             ),
             None,
         )
-        if owner in names:
-            for name in names[names.index(owner) + 1 :]:
-                if self._focusable(name):
-                    self.questions[name].editor.focus_target().setFocus()
-                    return
-        self.go_next()
 
     def activated(self) -> None:
         if self.current < len(self.pages):
@@ -598,8 +645,10 @@ class InterviewPage(QWidget):
             item.hint.setText(q.hint())
             item.hint.setVisible(bool(q.hint()))
             if item.editor is not None and item.editor.choices:
-                for i, b in enumerate(item.editor._option_buttons()):
-                    b.setText(f"{i + 1}. {item.editor.choices[i].label()}")
+                item.editor.relabel()
+        for _head, q, labels in self._likert_heads:
+            for i, (cell, c) in enumerate(zip(labels, self._choices(q), strict=False)):
+                cell.setText(f"{i + 1}. {c.label()}")
         self.btn_back.setText(tr("ui.interview.back"))
         self.btn_next.setText(tr("ui.interview.next"))
         self.btn_close.setText(tr("ui.interview.close"))

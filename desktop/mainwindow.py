@@ -5,22 +5,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QByteArray, QSize, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
+    QSplitter,
     QStackedWidget,
     QWidget,
 )
 
 import i18n
+from desktop import dialogs
 from desktop.lang import notifier, switch_language
 from i18n import tr
 
 NAV_KEYS = ("ui.nav.home", "ui.nav.records", "ui.nav.dashboard")
+PREFERRED = QSize(1180, 740)
+FRAME = QSize(16, 40)  # window frame and title bar, roughly
+
+
+def initial_size(available: QSize) -> QSize:
+    """The first window size on a screen whose free area (taskbar excluded) is ``available``:
+    the preferred size, shrunk so that the window and its frame fit."""
+    return QSize(
+        min(PREFERRED.width(), available.width() - FRAME.width()),
+        min(PREFERRED.height(), available.height() - FRAME.height()),
+    )
 
 
 class MainWindow(QMainWindow):
@@ -40,10 +54,12 @@ class MainWindow(QMainWindow):
         # From here on the worker thread is the store's only writer; every write of this
         # window goes through self.db.write(...), and the UI thread reads read-only.
         self.db = DbWriter(store, self)
+        from desktop.widgets import install_focus_follow
+
+        install_focus_follow()  # Enter, arrows and jumps scroll the focused field into view
         self.db.pending_changed.connect(self._on_pending)
 
         self.nav = QListWidget(objectName="nav")
-        self.nav.setFixedWidth(150)
         for _ in NAV_KEYS:
             self.nav.addItem("")
         self.stack = QStackedWidget(objectName="pages")
@@ -53,11 +69,18 @@ class MainWindow(QMainWindow):
         self._dashboard: QWidget | None = None
         self.nav.currentRowChanged.connect(self._on_nav)
 
+        self.nav.setMinimumWidth(96)
+        self.nav.setMaximumWidth(260)
+        self.splitter = QSplitter(objectName="main_splitter")
+        self.splitter.addWidget(self.nav)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([150, 1000])
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(6, 6, 6, 0)
-        row.addWidget(self.nav)
-        row.addWidget(self.stack, 1)
+        row.addWidget(self.splitter)
         self.setCentralWidget(central)
         self.status_unit = QLabel(objectName="status_unit")
         self.statusBar().addPermanentWidget(self.status_unit)
@@ -66,7 +89,46 @@ class MainWindow(QMainWindow):
         notifier().install_qt_translator(i18n.get_language())  # Qt's own standard buttons
         self.retranslate()
         self.nav.setCurrentRow(0)
-        self.resize(1180, 760)
+        self._restore_layout()
+
+    # size and layout, remembered -----------------------------------------------------------
+    def _restore_layout(self) -> None:
+        screen = self.screen() or QApplication.primaryScreen()
+        avail = screen.availableGeometry()
+        self.resize(initial_size(avail.size()))
+        saved = self.store.get_setting("ui.geometry")
+        if isinstance(saved, str) and saved:
+            self.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii")))
+            # a geometry remembered on a bigger screen is shrunk to this one
+            if self.width() > avail.width() or self.height() > avail.height():
+                self.resize(initial_size(avail.size()))
+        self._restore_splitters(self)
+        folders = self.store.get_setting("ui.folders") or {}
+        dialogs.remember(
+            folders if isinstance(folders, dict) else {},
+            lambda f: self.db.write(lambda s: s.set_setting("ui.folders", f), failed=_ignore),
+        )
+
+    def _restore_splitters(self, root: QWidget) -> None:
+        """Give every named splitter under ``root`` its remembered sizes."""
+        states = self.store.get_setting("ui.splitters") or {}
+        for splitter in root.findChildren(QSplitter):
+            state = states.get(splitter.objectName()) if isinstance(states, dict) else None
+            if state:
+                splitter.restoreState(QByteArray.fromBase64(state.encode("ascii")))
+
+    def _save_layout(self) -> None:
+        geometry = bytes(self.saveGeometry().toBase64()).decode("ascii")
+        states = dict(self.store.get_setting("ui.splitters") or {})
+        for splitter in self.findChildren(QSplitter):
+            if splitter.objectName():
+                states[splitter.objectName()] = bytes(splitter.saveState().toBase64()).decode()
+
+        def job(s: Any) -> None:
+            s.set_setting("ui.geometry", geometry)
+            s.set_setting("ui.splitters", states)
+
+        self.db.write(job, failed=_ignore)  # a convenience: never worth a dialog
 
     # menus -------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -245,7 +307,12 @@ class MainWindow(QMainWindow):
         page = self.stack.currentWidget()
         if hasattr(page, "save_draft"):
             page.save_draft()
+        self._save_layout()
         # every queued write is made before the window goes; then the UI thread writes again
         # (closing the store marks a clean shutdown)
         self.db.hand_back()
         super().closeEvent(event)
+
+
+def _ignore(_exc: BaseException) -> None:
+    """For writes that are a convenience (window size, folders): a failure is not shown."""

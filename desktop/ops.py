@@ -324,6 +324,7 @@ class DbWriter(QObject):
         self._bridge = _WriteBridge()
         self._bridge.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self._pending: list[Write] = []
+        self._handed_back = False
         # the worker becomes the writer; the built-in forms and their tables are made there
         self.write(lambda s: (s.claim_writer(), s.forms()), failed=_reraise)
 
@@ -341,6 +342,16 @@ class DbWriter(QObject):
     ) -> Write:
         """Run ``fn(store)`` on the writer thread (see the class docstring)."""
         w = Write(fn, done, failed)
+        if self._handed_back:
+            # the window is going away and the UI thread writes again (e.g. a last edit
+            # committed as its box loses focus): make it here, now
+            try:
+                w.result, w.ok = fn(self.store), True
+            except Exception as exc:
+                w.error = exc
+            w.event.set()
+            w.deliver()
+            return w
         idle = not worker_busy()
         self._pending.append(w)
         _queued_add()
@@ -381,6 +392,7 @@ class DbWriter(QObject):
         self.wait_idle(timeout)
         worker_pool().waitForDone(int(timeout * 1000))
         self.store.claim_writer()
+        self._handed_back = True
 
 
 def _reraise(exc: BaseException) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -544,12 +545,17 @@ class ReportPage(QWidget):
             return super().eventFilter(obj, event)
         key = event.key()
         enter = key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and isinstance(obj, QPlainTextEdit) and event.modifiers():
+            return super().eventFilter(obj, event)  # Shift+Enter: a new line in a long text
         arrow = key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and isinstance(obj, QLineEdit)
         name = self._row_of(obj) if enter or arrow else None
         if name is None:
             return super().eventFilter(obj, event)
-        if isinstance(obj, QLineEdit):
-            obj.editingFinished.emit()  # commit before moving on
+        row = self.rows[name]
+        if obj is row.explain:
+            row.explain.editingFinished.emit()  # commit before moving on
+        else:
+            row.editor.commit()
         self._move(name, -1 if key == Qt.Key.Key_Up else 1)
         return True
 
@@ -566,6 +572,14 @@ class ReportPage(QWidget):
             if self.rows[n].editor.widget.isVisibleTo(self) and self.rows[n].editor.focusable
         ]
         if name not in visible:
+            # e.g. Enter in the explanation box of a worked-out row: go on from that row
+            later = self.order[self.order.index(name) + 1 :] if step > 0 else []
+            before = self.order[: self.order.index(name)] if step < 0 else []
+            nearby = [n for n in (later if step > 0 else reversed(before)) if n in visible]
+            if nearby:
+                self._focus(nearby[0])
+            elif step > 0:
+                self.btn_finalise.setFocus()
             return
         i = visible.index(name) + step
         if 0 <= i < len(visible):
@@ -602,9 +616,7 @@ class ReportPage(QWidget):
         for r in self.rows.values():
             r.label.setText(r.question.label())  # "其中：" is part of the form's label
             r.unit.setText(r.question.unit() or "")
-            if r.editor.choices and hasattr(r.editor, "group"):
-                for i, b in enumerate(r.editor.group.buttons()):
-                    b.setText(f"{i + 1}. {r.editor.choices[i].label()}")
+            r.editor.relabel()
         self.btn_back.setText(tr("ui.button.back"))
         self.btn_nil.setText(tr("ui.report.nil"))
         self.btn_edit.setText(tr("ui.edit.button"))

@@ -32,7 +32,8 @@ from i18n import tr
 
 def _default_name(store: Any, kind: str) -> str:
     unit = store.unit_code or "unit"
-    return str(Path.home() / f"kexie-{kind}-{unit}-{date.today():%Y%m%d}.xlsx")
+    folder = dialogs.last_folder("save") or str(Path.home())  # where the last one went
+    return str(Path(folder) / f"kexie-{kind}-{unit}-{date.today():%Y%m%d}.xlsx")
 
 
 class _FileRow(QWidget):

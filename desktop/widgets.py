@@ -7,17 +7,21 @@ value and checking it is the form engine's job (``forms.types.coerce_answer``, `
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLineEdit,
+    QPlainTextEdit,
     QRadioButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +33,96 @@ NUMERIC = {"integer", "decimal", "range"}
 # questions the interviewer never types into: worked out, or filled in by the app
 HIDDEN_TYPES = METADATA_TYPES | {"calculate", "hidden"}
 RADIO_MAX = 8
+TYPE_AHEAD_S = 0.9  # a second digit within this time extends the first ("1","2" -> option 12)
+MULTILINE_LINES = 3
+
+
+def is_multiline(question: Any) -> bool:
+    """A text question meant for several lines (XLSForm appearance ``multiline``)."""
+    return question.type == "text" and "multiline" in (question.appearance or "").split()
+
+
+def is_likert(question: Any) -> bool:
+    """A single-choice question shown as one row of a likert grid."""
+    return question.type == "select_one" and "likert" in (question.appearance or "").split()
+
+
+# -- the focused field is always on screen ------------------------------------------------------
+SCROLL_MARGIN = 24
+
+
+def ensure_visible(widget: QWidget | None) -> None:
+    """Scroll every scroll area holding ``widget`` so that it is in view (with a margin).
+
+    Qt does this for Tab only; the app's own keyboard moves (Enter, arrows, "cursor moved to
+    the first error", jump to a question) call ``setFocus()``, and the focus hook below makes
+    each of them follow the cursor."""
+    if widget is None:
+        return
+    child: QWidget = widget
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QScrollArea) and parent.widget() is not None:
+            if parent.widget().isAncestorOf(child):
+                _scroll_to(parent, child)
+            child = parent
+        parent = parent.parentWidget()
+
+
+def _scroll_to(area: QScrollArea, child: QWidget) -> None:
+    # QScrollArea.ensureWidgetVisible shows only a text box's cursor line; the whole box
+    # (a multi-line box, a row of options) is what the user needs to see
+    top_left = child.mapTo(area.widget(), QPoint(0, 0))
+    viewport = area.viewport().size()
+    for bar, start, length, room in (
+        (area.verticalScrollBar(), top_left.y(), child.height(), viewport.height()),
+        (area.horizontalScrollBar(), top_left.x(), child.width(), viewport.width()),
+    ):
+        margin = min(SCROLL_MARGIN, max(0, (room - length) // 2))
+        low, high = start - margin, start + length + margin
+        value = bar.value()
+        if high - low > room or low < value:
+            value = low  # too tall to fit: show its top
+        elif high > value + room:
+            value = high - room
+        bar.setValue(max(bar.minimum(), min(bar.maximum(), value)))
+
+
+def _focus_changed(_old: QWidget | None, new: QWidget | None) -> None:
+    if new is None:
+        return
+    ensure_visible(new)
+    # a page shown just now is laid out on the next turn of the event loop: look again then
+    guard = new
+
+    def again() -> None:
+        import shiboken6
+
+        if shiboken6.isValid(guard) and guard.hasFocus():
+            ensure_visible(guard)
+
+    QTimer.singleShot(0, again)
+
+
+_hooked = False
+
+
+def install_focus_follow() -> None:
+    """Make the view follow the keyboard focus in every scroll area (once per application)."""
+    global _hooked
+    app = QApplication.instance()
+    if app is None or _hooked:
+        return
+    app.focusChanged.connect(_focus_changed)
+    _hooked = True
+
+
+LIKERT_COLUMN = 88
+
+
+def option_text(index: int, label: str) -> str:
+    """An option as shown: its number (the digit key that picks it) and its label."""
+    return f"{index + 1}. {label}"
 
 
 def is_shown(question: Any) -> bool:
@@ -53,11 +147,21 @@ class Editor(QObject):
     edited = Signal(object)
 
     def __init__(
-        self, question: Any, choices: list[Any] | None = None, *, radio_max: int = RADIO_MAX
+        self,
+        question: Any,
+        choices: list[Any] | None = None,
+        *,
+        radio_max: int = RADIO_MAX,
+        compact: bool = False,
     ) -> None:
         super().__init__()
         self.question = question
         self.radio_max = radio_max
+        self.compact = compact  # a likert row: options side by side, numbered only
+        self._typed = ""
+        self._typed_at = 0.0
+        self._typed_toggle: int | None = None
+        self.text_box: QPlainTextEdit | None = None
         self.widget = self._build(choices or [])
         self._setting = False
 
@@ -65,13 +169,23 @@ class Editor(QObject):
     def _build(self, choices: list[Any]) -> QWidget:
         q = self.question
         self.choices = list(choices)
-        if q.type == "select_one" and len(self.choices) <= self.radio_max:
+        if q.type == "select_one" and (self.compact or len(self.choices) <= self.radio_max):
             return self._build_radios()
         if q.type == "select_one":
             box = QComboBox(objectName=f"q_{q.name}")
             self._fill_combo(box)
             box.currentIndexChanged.connect(lambda _i: self._emit(box.currentData()))
+            box.installEventFilter(self)  # digits pick an option here too
+            self.combo = box
             return box
+        if is_multiline(q):
+            text = QPlainTextEdit(objectName=f"q_{q.name}")
+            text.setTabChangesFocus(True)
+            line = text.fontMetrics().lineSpacing()
+            text.setFixedHeight(line * MULTILINE_LINES + 14)
+            text.installEventFilter(self)  # leaving the box commits it
+            self.text_box = text
+            return text
         if q.type == "select_multiple":
             return self._build_checks()
         if q.type == "acknowledge":
@@ -93,19 +207,33 @@ class Editor(QObject):
         box.blockSignals(True)
         box.clear()
         box.addItem("", None)
-        for c in self.choices:
-            box.addItem(c.label(), c.name)
+        for i, c in enumerate(self.choices):
+            box.addItem(option_text(i, c.label()), c.name)
         box.blockSignals(False)
+
+    def relabel(self) -> None:
+        """Re-read the options' labels (after a language switch)."""
+        if hasattr(self, "combo"):
+            for i, c in enumerate(self.choices):
+                self.combo.setItemText(i + 1, option_text(i, c.label()))
+        for i, b in enumerate(self._option_buttons()):
+            label = self.choices[i].label()
+            b.setText(str(i + 1) if self.compact else option_text(i, label))
+            b.setToolTip(label)
 
     def _build_radios(self) -> QWidget:
         box = QWidget(objectName=f"q_{self.question.name}")
-        lay = QVBoxLayout(box)
+        lay = QHBoxLayout(box) if self.compact else QVBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)
         self.group = QButtonGroup(box)
         for i, c in enumerate(self.choices):
-            button = QRadioButton(f"{i + 1}. {c.label()}", objectName=f"opt_{c.name}")
+            text = str(i + 1) if self.compact else option_text(i, c.label())
+            button = QRadioButton(text, objectName=f"opt_{c.name}")
+            button.setToolTip(c.label())
             button.setProperty("choice", c.name)
             button.installEventFilter(self)
+            if self.compact:
+                button.setFixedWidth(LIKERT_COLUMN)
             self.group.addButton(button, i)
             lay.addWidget(button)
         self.group.idToggled.connect(self._radio_toggled)
@@ -121,7 +249,7 @@ class Editor(QObject):
         lay.setContentsMargins(0, 0, 0, 0)
         self.checks: list[QCheckBox] = []
         for i, c in enumerate(self.choices):
-            check = QCheckBox(f"{i + 1}. {c.label()}", objectName=f"opt_{c.name}")
+            check = QCheckBox(option_text(i, c.label()), objectName=f"opt_{c.name}")
             check.setProperty("choice", c.name)
             check.installEventFilter(self)
             check.toggled.connect(lambda _on: self._checks_changed())
@@ -136,20 +264,53 @@ class Editor(QObject):
         self._emit(" ".join(names) or None)
 
     def eventFilter(self, obj: QObject, event: Any) -> bool:
-        # Digit keys pick the n-th option, so a choice needs no mouse.
-        if isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
+        if event.type() == QEvent.Type.FocusOut and obj is self.text_box:
+            self.commit()
+            return False
+        # Digit keys pick the n-th option, so a choice needs no mouse; with more than nine
+        # options a second digit typed quickly extends the first (type-ahead: 1, 2 -> 12).
+        if (
+            isinstance(event, QKeyEvent)
+            and event.type() == QKeyEvent.Type.KeyPress
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
             text = event.text()
-            if text.isdigit() and text != "0":
-                index = int(text) - 1
-                buttons = self._option_buttons()
-                if index < len(buttons):
-                    buttons[index].setFocus()
-                    if isinstance(buttons[index], QCheckBox):
-                        buttons[index].toggle()
-                    else:
-                        buttons[index].setChecked(True)
-                    return True
+            if len(text) == 1 and text.isdigit() and (self.choices and obj is not self.text_box):
+                return self._digit(text)
         return False
+
+    def _digit(self, digit: str) -> bool:
+        count = len(self.choices)
+        now = time.monotonic()
+        extended = self._typed + digit
+        if self._typed and now - self._typed_at <= TYPE_AHEAD_S and int(extended) <= count:
+            number, previous = int(extended), self._typed_toggle
+        elif digit != "0" and int(digit) <= count:
+            number, previous, extended = int(digit), None, digit
+        else:
+            return True  # no such option: the digit is not typed into a choice either
+        self._typed, self._typed_at = extended, now
+        index = number - 1
+        if hasattr(self, "combo"):
+            self.combo.setCurrentIndex(index + 1)
+            return True
+        buttons = self._option_buttons()
+        buttons[index].setFocus()
+        if isinstance(buttons[index], QCheckBox):
+            if previous is not None and previous != index:
+                buttons[previous].toggle()  # "1" then "2": not option 1 after all, but 12
+            buttons[index].toggle()
+            self._typed_toggle = index
+        else:
+            buttons[index].setChecked(True)
+        return True
+
+    def commit(self) -> None:
+        """Report the text typed so far (line and multi-line boxes; Enter and leaving do)."""
+        if self.text_box is not None:
+            self._emit(self.text_box.toPlainText().strip() or None)
+        elif isinstance(self.widget, QLineEdit):
+            self._emit(self.widget.text().strip() or None)
 
     def _option_buttons(self) -> list[Any]:
         if hasattr(self, "group"):
@@ -168,7 +329,7 @@ class Editor(QObject):
     def focusable(self) -> bool:
         """False for worked-out values the user cannot type into."""
         w = self.widget
-        return not (isinstance(w, QLineEdit) and w.isReadOnly())
+        return not (isinstance(w, QLineEdit | QPlainTextEdit) and w.isReadOnly())
 
     def focus_target(self) -> QWidget:
         """The widget to focus when jumping to this question."""
@@ -186,6 +347,9 @@ class Editor(QObject):
             if isinstance(w, QLineEdit):
                 if not w.hasFocus() or w.text().strip() != value_text(value):
                     w.setText(value_text(value))
+            elif isinstance(w, QPlainTextEdit):
+                if w.toPlainText().strip() != value_text(value):
+                    w.setPlainText(value_text(value))
             elif isinstance(w, QComboBox):
                 index = w.findData(value) if value is not None else 0
                 w.setCurrentIndex(max(index, 0))
