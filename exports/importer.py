@@ -100,14 +100,7 @@ def ensure_forms(store, manifest: dict, blobs: dict, file: str) -> tuple[list, l
 @contextlib.contextmanager
 def transaction(store):
     """One transaction over the whole import (nested ``atomic`` blocks become savepoints)."""
-    db = getattr(store, "db", None)
-    if db is not None and hasattr(db, "atomic"):
-        with db.atomic():
-            yield
-    elif hasattr(store, "transaction"):
-        with store.transaction():
-            yield
-    else:
+    with store.transaction():
         yield
 
 

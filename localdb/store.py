@@ -165,6 +165,7 @@ class Store:
                 self.set_setting("session_open", True)
                 self.swept = sweep_data_folder(folder)
                 self.reconciled = self.journal.reconcile_exports()
+                self.swept += self.journal.sweep_job_folders()
         except BaseException:
             self._write_db.close()
             raise
@@ -181,6 +182,8 @@ class Store:
     undelete = _forward(Records.undelete)
     get = _forward(Records.get)
     find_report = _forward(Records.find_report)
+    previous_values = _forward(Records.previous_values)
+    previous_lookup = _forward(Records.previous_lookup)
     count = _forward(Records.count)
     audit_rows = _forward(Records.audit_rows)
     iter_rows = _forward(Records.iter_rows)
@@ -249,6 +252,11 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def transaction(self):
+        """One transaction on the writer's connection (``db.atomic()``; nested blocks become
+        savepoints): everything inside commits together or not at all."""
+        return self.db.atomic()
 
     @contextmanager
     def sqlite_errors(self):
