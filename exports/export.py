@@ -181,6 +181,7 @@ def export_bundle(
         return lambda: (norm.sheet_row(r, names.name) for r in tables[table])
 
     journal = Journal(store, content.sent, Path(out), sha)
+    journal.remember()
     try:
         content.write(Path(out), rows_for, sha256=sha, period=period, clerk=store.clerk,
                       engine=engine, task=task, before_replace=journal.begin)  # fmt: skip
@@ -216,6 +217,14 @@ class Journal:
         self.store, self.sent, self.out, self.sha = store, sent, out, sha
         self.id: int | None = None
         self.marked = 0
+
+    def remember(self) -> None:
+        """Tell the store which folder this export's scratch files go to (swept at its next
+        start should this run be killed)."""
+        journal = getattr(self.store, "journal", None)
+        if journal is not None:
+            folder = self.out.parent if str(self.out.parent) else Path(".")
+            journal.remember_folder(folder)
 
     def begin(self, temp: Path) -> None:
         journal = getattr(self.store, "journal", None)

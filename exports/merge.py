@@ -506,6 +506,9 @@ def merge_bundles(
     if not folder.is_dir():
         raise BundleError("bundle.write.no_folder", location=Location(file=str(out)),
                           folder=str(folder))  # fmt: skip
+    journal = getattr(store, "journal", None)
+    if journal is not None:  # a killed merge's staging files are swept at the next start
+        journal.remember_folder(folder)
     run = _Merge(store, out, lang, allow_outside)
     summary = run.summary
     taken: list[tuple[str, dict]] = []  # (file, manifest) per input, for the import log

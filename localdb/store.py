@@ -165,6 +165,7 @@ class Store:
                 self.set_setting("session_open", True)
                 self.swept = sweep_data_folder(folder)
                 self.reconciled = self.journal.reconcile_exports()
+                self.swept += self.journal.sweep_job_folders()
         except BaseException:
             self._write_db.close()
             raise

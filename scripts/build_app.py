@@ -54,7 +54,7 @@ MAINTAINER = "Kexie Collect <support@kexie.invalid>"
 COUNTY = "110108000000"  # 北京市海淀区
 TOWNSHIPS = ("110108001000", "110108002000")  # two of its streets (township level)
 START_BUDGET_S = 2.0
-SIZE_BUDGET_MB = 300
+SIZE_BUDGET_MB = 350
 
 # What the frozen Qt needs from the system and does not carry: the X11/xcb libraries of Qt's
 # xcb platform plugin (Qt's "X11 requirements"), GL/EGL, fontconfig and D-Bus. PyInstaller
@@ -240,7 +240,11 @@ def check_program(app: Path, work: Path, *, copy: bool = True, xvfb: bool = True
         return done
 
     cmd("--version", ["--version"], lambda o: version() in o)
-    cmd("--help lists the sub-commands", ["--help"], lambda o: "merge" in o and "forms" in o)
+    names = source_commands()
+    cmd("--help lists every sub-command of the source (but bench)", ["--help"],
+        lambda o: all(re.search(rf"^\s+{re.escape(n)}\s", o, re.M) for n in names if " " not in n))  # fmt: skip
+    for name in names:
+        cmd(f"{name} --help", [*name.split(), "--help"])
     cmd("units (division tree)", ["--data", str(county), "units", COUNTY, "--json"],
         lambda o: TOWNSHIPS[0] in o)  # fmt: skip
     cmd("units --search (pinyin)", ["--data", str(county), "units", "--search", "hdq"],
@@ -256,6 +260,22 @@ def check_program(app: Path, work: Path, *, copy: bool = True, xvfb: bool = True
         cmd(f"export {code}", ["--data", str(folder), "export", "--out", str(folder) + ".xlsx"])
     cmd("inspect", ["inspect", str(towns[0]) + ".xlsx"], lambda o: '"manifest"' in o or "{" in o)
     cmd("import", ["--data", str(county), "import", str(towns[0]) + ".xlsx"])
+    period = _last_month()
+    cmd("forms list", ["--data", str(county), "forms", "list"], lambda o: "kexie_survey" in o)
+    cmd("report --show", ["--data", str(towns[0]), "report", "kexie_volunteer_monthly",
+        "--period", period, "--show"], lambda o: period in o)  # fmt: skip
+    cmd("return (a subordinate's report)", ["--data", str(county), "return",
+        "kexie_volunteer_monthly", "--unit", TOWNSHIPS[0], "--period", period, "--reason", "check",
+        "--out", str(home / "return.xlsx")])  # fmt: skip
+    cmd("template", ["--data", str(county), "template", "kexie_volunteer_monthly", "--unit",
+        TOWNSHIPS[1], "--period", period, "--out", str(home / "template.xlsx")])  # fmt: skip
+    for fmt in ("csv", "sav", "dta"):
+        cmd(f"data --format {fmt}", ["--data", str(towns[0]), "data", "kexie_survey", "--format",
+            fmt, "--out", str(home / f"survey.{fmt}")])  # fmt: skip
+    cmd("print (PDF, Qt)", ["--data", str(towns[0]), "print", "kexie_volunteer_monthly",
+        "--period", period, "--out", str(home / "report.pdf")])  # fmt: skip
+    pdf = home / "report.pdf"
+    checks.add("PDF written", pdf.exists() and pdf.read_bytes()[:5] == b"%PDF-")
     cmd("backup", ["--data", str(county), "backup"])
     backups = sorted((county / "backups").glob("*")) if (county / "backups").exists() else []
     if checks.add("backup file written", bool(backups)):
@@ -276,6 +296,16 @@ def check_program(app: Path, work: Path, *, copy: bool = True, xvfb: bool = True
     ready = run(exe, ["--data", str(county)], {**env, "KEXIE_EXIT_WHEN_READY": "1"}, 120)
     checks.add("window (offscreen) reaches a usable main window",
                ready.returncode == 0 and "KEXIE-READY" in ready.stdout, ready.stderr[-600:])  # fmt: skip
+    shots = BUILD / "checks"
+    shots.mkdir(parents=True, exist_ok=True)
+    for page in ("dashboard", "records", "about"):
+        shot = shots / f"frozen-{page}.png"
+        shot.unlink(missing_ok=True)
+        done = run(exe, ["--data", str(towns[0])], {**env, "KEXIE_EXIT_WHEN_READY": "1",
+                   "KEXIE_READY_PAGE": page, "KEXIE_READY_SCREENSHOT": str(shot)}, 120)  # fmt: skip
+        good = done.returncode == 0 and "KEXIE-READY" in done.stdout and shot.exists()
+        checks.add(f"window: {page} page shown (screenshot {shot.relative_to(ROOT)})", good,
+                   done.stderr[-600:])  # fmt: skip
     logs = [p.name for p in county.glob("kexie*.log")]
     checks.add("window start logged in the data folder", "kexie.log" in logs, f"logs: {logs}")
     checks.add("no crash report left by a clean exit",
@@ -289,6 +319,32 @@ def check_program(app: Path, work: Path, *, copy: bool = True, xvfb: bool = True
         checks.add("window on X11 (Xvfb, xcb plugin)",
                    done.returncode == 0 and "KEXIE-READY" in done.stdout, done.stderr[-600:])  # fmt: skip
     return checks
+
+
+def source_commands() -> list[str]:
+    """Every sub-command (and sub-sub-command: "forms check") of the source's ``kexie``
+    command, but bench (not in the frozen program)."""
+    sys.path.insert(0, str(ROOT))
+    from kexie.cli import build_parser
+
+    found: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    if prefix or name != "bench":
+                        found.append(" ".join([*prefix, name]))
+                        walk(child, [*prefix, name])
+
+    walk(build_parser(), [])
+    return found
+
+
+def _last_month() -> str:
+    today = time.gmtime()
+    year, month = (today.tm_year, today.tm_mon - 1) if today.tm_mon > 1 else (today.tm_year - 1, 12)
+    return f"{year}-{month:02d}"
 
 
 def _check_killed_merge(checks, exe, env, county, towns, home) -> None:
