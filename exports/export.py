@@ -256,7 +256,8 @@ def mark_sent(store, sent: dict[str, list[str]], file_name: str) -> int:
     """Once the bundle is in place: its finalised records become ``exported`` locally (one
     transaction per form, audited with the file name). The bundle itself carries them as
     ``finalised`` and ``_modified`` is kept, so a second export has the same ``sha256``."""
-    mark = getattr(store, "mark_exported", None)
-    if mark is None:
-        return 0
-    return sum(mark(form_id, uuids, reason=file_name) for form_id, uuids in sent.items() if uuids)
+    return sum(
+        store.mark_exported(form_id, uuids, reason=file_name)
+        for form_id, uuids in sent.items()
+        if uuids
+    )

@@ -33,6 +33,7 @@ from exports.faults import os_fault, sqlite_fault
 from exports.format import TOMBSTONE_TABLE
 from exports.importer import log_attempt, outside_problem
 from exports.model import Column, MergeSummary, TableSpec
+from exports.ownership import inside
 from exports.reader import _Totals
 from exports.resolve import (
     OLDER,
@@ -534,6 +535,10 @@ def merge_bundles(
         summary.sha256 = sha
         summary.counts = dict(manifest["counts"])
         summary.contains = list(manifest["contains"])
+        outside = [u for u in summary.contains if not inside(u, run.own)]
+        if outside:  # taken with allow_outside: the level above will refuse this bundle
+            summary.warnings.append(Problem("bundle.merge.outside_kept", {"units": ", ".join(
+                outside[:10]), "own": run.own}, Location(file=str(out)), "warning"))  # fmt: skip
     except sqlite3.Error as exc:  # the staging file: disk full, read-only ...
         if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
             raise

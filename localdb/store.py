@@ -253,6 +253,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def transaction(self):
+        """One transaction on the writer's connection (``db.atomic()``; nested blocks become
+        savepoints): everything inside commits together or not at all."""
+        return self.db.atomic()
+
     @contextmanager
     def sqlite_errors(self):
         """Turn SQLite failures (read-only, disk full, busy, I/O) into clear StorageErrors."""

@@ -1978,7 +1978,7 @@ def number_indicators(spec: FormSpec) -> None:
             depth_cover = row.name == "cover"
         elif row.type == "end_group":
             depth_cover = False if row.name == "cover" else depth_cover
-        elif row.type in _CODED_TYPES and row.name and not depth_cover and not row.code:
+        elif row.type.split()[0] in _CODED_TYPES and row.name and not depth_cover and not row.code:
             n += 1
             row.code = f"{n:02d}"
 
