@@ -512,7 +512,11 @@ def merge_bundles(
     journal = getattr(store, "journal", None)
     if journal is not None:  # a killed merge's staging files are swept at the next start
         journal.remember_folder(folder)
-    run = _Merge(store, out, lang, allow_outside)
+    try:
+        run = _Merge(store, out, lang, allow_outside)
+    except KexieError as exc:  # the output folder is full or cannot be written
+        _log_inputs(store, paths, [], MergeSummary(out), exc)
+        raise
     summary = run.summary
     taken: list[tuple[str, dict]] = []  # (file, manifest) per input, for the import log
     try:

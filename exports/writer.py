@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar, Protocol
 
 import xlsxwriter
+import xlsxwriter.exceptions
 
 from exports import xlsx_stream
 from exports.canonical import manifest_digest
@@ -214,7 +215,10 @@ def write_bundle(
         if before_replace is not None:
             before_replace(Path(final))
         os.replace(final, out)
-    except OSError as exc:
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+        if not isinstance(exc, OSError):  # xlsxwriter wraps the OSError it met
+            inner = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+            exc = inner or OSError(errno.EIO, str(exc))
         raise os_fault(exc, out if exc.errno not in (errno.ENOSPC,) else folder) from None
     finally:
         job.close()
