@@ -1,7 +1,7 @@
 """``merge_bundles``: subordinate bundles plus this installation's data → one bundle for this unit.
 
-Streaming with bounded memory: every input is verified and its rows turned into staging tuples
-(``exports.stage``; in worker processes if ``KEXIE_MERGE_WORKERS`` asks for them), the tuples
+Streaming with bounded memory: every input is verified and its rows turned into staged rows
+(``exports.stage.StagedRow``; in worker processes if ``KEXIE_MERGE_WORKERS`` asks for them), which
 go into a temporary SQLite file (one transaction per input; a refused input leaves nothing),
 versions are reconciled there with SQL (``exports.resolve`` rules: by uuid, then reports by
 unit × period × form × key, then tombstones, then repeat rows follow the winning version of
@@ -59,10 +59,12 @@ from exports.stage import (
     TOMB,
     RowMaker,
     Staged,
+    StagedRow,
     insert_rows,
     open_staging,
     read_for_merge,
 )
+from exports.writer import SHEET_WRITERS
 from exports.xlsx_stream import UNIT_SLOT_MARK, Renderer
 from i18n import get_language, normalise_language, tr
 from i18n.errors import BundleError, KexieError, Location, Problem, UsageError
@@ -91,8 +93,8 @@ class Staging:
         self.next_id = 1
         self.scratch: list[str] = []
 
-    def insert(self, rows: list[tuple]) -> None:
-        """Insert one input's rows (``exports.stage`` tuples) in one transaction."""
+    def insert(self, rows: list[StagedRow]) -> None:
+        """Insert one input's staged rows in one transaction."""
         self.db.execute("BEGIN")
         try:
             self.next_id = insert_rows(self.db, rows, self.next_id)
@@ -453,7 +455,7 @@ class _Merge:
         spec = self.content.specs[table]
         names = tuple(c.name for c in spec.columns)
         good = {src for (src, t), lay in self.layouts.items() if t == table and lay == names}
-        if engine != "stream":
+        if not SHEET_WRITERS[engine].takes_templates:
             good = set()
         norm = self.content.normalisers[table]
         unit_at = names.index("~unit_name") if "~unit_name" in names else None
@@ -510,7 +512,11 @@ def merge_bundles(
     journal = getattr(store, "journal", None)
     if journal is not None:  # a killed merge's staging files are swept at the next start
         journal.remember_folder(folder)
-    run = _Merge(store, out, lang, allow_outside)
+    try:
+        run = _Merge(store, out, lang, allow_outside)
+    except KexieError as exc:  # the output folder is full or cannot be written
+        _log_inputs(store, paths, [], MergeSummary(out), exc)
+        raise
     summary = run.summary
     taken: list[tuple[str, dict]] = []  # (file, manifest) per input, for the import log
     try:
