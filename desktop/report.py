@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from desktop import dialogs
 from desktop.errors import show_error
 from desktop.lang import notifier
-from desktop.widgets import Editor, is_shown
+from desktop.widgets import Editor, is_shown, value_text
 from forms.periods import current_period, last_periods
 from forms.periods import label as period_label
 from i18n import tr
@@ -42,6 +42,9 @@ from kexie import lifecycle
 GRID_RADIO_MAX = 3  # longer choice lists are a drop-down, so the table stays compact
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
+PREVIOUS_STYLE = "color: #5f6368;"
+# item, unit, value, last period's value (上期), explanation, check
+COLUMNS = 6
 
 
 class _Row:
@@ -56,9 +59,11 @@ class _Row:
         explain: QLineEdit,
         message: QLabel,
         depth: int,
+        previous: QLabel | None = None,
     ) -> None:
         self.question, self.editor, self.label, self.unit = question, editor, label, unit
         self.explain, self.message, self.depth = explain, message, depth
+        self.previous = previous or QLabel()
         self.type_error: str | None = None
 
 
@@ -78,18 +83,20 @@ class ReportPage(QWidget):
         self, window: Any, form: Any, *, uuid: str | None = None, period: str | None = None
     ) -> None:
         super().__init__(objectName="report_page")
-        from forms.engine import FormEngine
 
         self.window_ = window
         self.store = window.store
         self.form = form
-        self.engine = FormEngine(form)
         self.uuid = uuid
         self.status = "draft"
         self.reason: str | None = None
         self.explanations: dict[str, str] = {}
+        self.record_unit: str | None = None  # a subordinate's report opened at the county
+        self.open_ret: dict | None = None  # the unanswered return (退回) of this report
+        self.record: dict | None = None
         self._edited: set[str] = set()
         self.period = period or current_period(form.period_type or "month")
+        self.engine = self._new_engine()
 
         self.title = QLabel(objectName="report_title")
         self.title.setStyleSheet("font-size: 17px; font-weight: 600;")
@@ -108,6 +115,11 @@ class ReportPage(QWidget):
         head.addWidget(self.period_box)
         head.addWidget(self.status_label)
 
+        self.return_banner = QLabel(objectName="return_banner", wordWrap=True)
+        self.return_banner.setStyleSheet(
+            "background: #fdecea; color: #8c1d18; border: 1px solid #f4c7c3; padding: 8px;"
+        )
+        self.return_banner.setVisible(False)
         self.grid_host = QWidget(objectName="report_grid")
         self.grid = QGridLayout(self.grid_host)
         self.grid.setHorizontalSpacing(0)
@@ -123,6 +135,8 @@ class ReportPage(QWidget):
         self.btn_nil = QPushButton(objectName="btn_nil")
         self.btn_edit = QPushButton(objectName="btn_edit")
         self.btn_finalise = QPushButton(objectName="btn_finalise")
+        self.btn_return = QPushButton(objectName="btn_return")
+        self.btn_return.clicked.connect(self.return_report)
         self.btn_back.clicked.connect(self.close_page)
         self.btn_nil.clicked.connect(self.nil_report)
         self.btn_edit.clicked.connect(self.unlock)
@@ -140,12 +154,14 @@ class ReportPage(QWidget):
         foot.addWidget(self.summary, 1)
         foot.addWidget(self.btn_print)
         foot.addWidget(self.btn_pdf)
+        foot.addWidget(self.btn_return)
         foot.addWidget(self.btn_nil)
         foot.addWidget(self.btn_edit)
         foot.addWidget(self.btn_finalise)
 
         layout = QVBoxLayout(self)
         layout.addLayout(head)
+        layout.addWidget(self.return_banner)
         layout.addWidget(scroll, 1)
         layout.addLayout(foot)
         notifier().changed.connect(self.retranslate)
@@ -171,7 +187,7 @@ class ReportPage(QWidget):
         self.grid.addWidget(frame, row, col)
 
     def _build_grid(self) -> None:
-        for col in range(5):
+        for col in range(COLUMNS):
             self._header_cell(col)
         row = 1
         for q in self.form.walk():
@@ -179,7 +195,7 @@ class ReportPage(QWidget):
                 section = QLabel()
                 section.setProperty("qname", q.name)
                 section.setStyleSheet("font-weight: 600; padding: 8px 4px 4px 4px;")
-                self.grid.addWidget(section, row, 0, 1, 5)
+                self.grid.addWidget(section, row, 0, 1, COLUMNS)
                 self._headers.append(section)
                 row += 1
                 continue
@@ -207,14 +223,17 @@ class ReportPage(QWidget):
             explain.editingFinished.connect(lambda name=q.name: self._explained(name))
             explain.installEventFilter(self)
             message = QLabel(objectName=f"msg_{q.name}", wordWrap=True)
-            for col, w in enumerate((label, unit, editor.widget, explain, message)):
+            previous = QLabel(objectName=f"prev_{q.name}")
+            previous.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            previous.setStyleSheet(PREVIOUS_STYLE)
+            for col, w in enumerate((label, unit, editor.widget, previous, explain, message)):
                 self._cell(w, row, col)
-            self.rows[q.name] = _Row(q, editor, label, unit, explain, message, depth)
+            self.rows[q.name] = _Row(q, editor, label, unit, explain, message, depth, previous)
             self.order.append(q.name)
             row += 1
         self.grid.setColumnStretch(0, 4)
-        self.grid.setColumnStretch(3, 3)
-        self.grid.setColumnStretch(4, 5)
+        self.grid.setColumnStretch(4, 3)
+        self.grid.setColumnStretch(5, 5)
         self.grid.setRowStretch(row, 1)
 
     def _choices(self, q: Any) -> list[Any]:
@@ -232,15 +251,38 @@ class ReportPage(QWidget):
     def _on_period(self, index: int) -> None:
         self.save_draft()
         self.period = self.period_box.itemData(index)
-        from forms.engine import FormEngine
-
-        self.engine = FormEngine(self.form)
+        self.engine = self._new_engine()
         self.uuid = None
         self.reason = None
         self._edited.clear()
         self._touched = False
         self._load()
         self.retranslate()
+
+    def _new_engine(self) -> Any:
+        """An engine for this report, with the same unit's previous period (与上期比较)."""
+        from forms.engine import FormEngine
+
+        previous = None
+        if self.store.unit_code and self.form.kind == "report":
+            previous = self.store.previous_lookup(
+                self.form.form_id, unit=self.store.unit_code, period=self.period
+            )
+        return FormEngine(self.form, previous=previous)
+
+    def _previous_text(self, name: str) -> str:
+        """Last period's value of ``name`` as shown in the 上期 column ('' when none)."""
+        q = self.form.get(name)
+        if q is None or name in self.form.report_key:
+            return ""
+        value = self.engine.previous_values().get(name)
+        if value is None or value == "":
+            return ""
+        choices = self.form.choice_lists.get(q.list_name or "")
+        if choices is not None:
+            picked = [choices.get(v) for v in str(value).split()]
+            return "、".join(c.label() if c else "?" for c in picked)
+        return value_text(value)
 
     def _load(self) -> None:
         if self.uuid is None and not self.form.report_key:
@@ -249,6 +291,12 @@ class ReportPage(QWidget):
             )
         record = self.store.get(self.form.form_id, self.uuid) if self.uuid else None
         self.status = (record or {}).get("_status", "draft")
+        from exports.returns import open_return
+
+        self.record = record
+        self.record_unit = (record or {}).get("_unit") or self.store.unit_code
+        returns = (record or {}).get("_returns")
+        self.open_ret = open_return(returns) if self.status == lifecycle.RETURNED else None
         self.explanations = dict(_json((record or {}).get("_explanations")) or {})
         if record:
             for name in self.order:
@@ -264,7 +312,7 @@ class ReportPage(QWidget):
         """The paper form of the report as it stands on screen (exports.paper)."""
         from exports.paper import report_paper_from
 
-        row = {**self._values(), "_unit": self.store.unit_code, "_period": self.period,
+        row = {**self._values(), "_unit": self.record_unit or self.store.unit_code, "_period": self.period,
                "_status": self.status, "_explanations": self._current_explanations()}  # fmt: skip
         return [report_paper_from(self.store, self.form, row, None)]
 
@@ -285,14 +333,27 @@ class ReportPage(QWidget):
         form_id, uuid, unit, period = (
             self.form.form_id,
             self.uuid,
-            self.store.unit_code,
+            self.record_unit or self.store.unit_code,
             self.period,
         )
-        evaluation = self.engine.evaluation()  # a fresh object: safe to hand to the DB worker
+        evaluation = self.engine.evaluation()
+        # Finalising a returned report answers the return with the clerk's reason (it travels up).
+        respond = (
+            self.reason if status == "finalised" and self.open_ret is not None else None
+        )  # a fresh object: safe to hand to the DB worker
         author, reason = self.store.clerk, self.reason
         explanations = self._current_explanations()
 
         def job(store: Any) -> str:
+            if respond:
+                from exports.returns import record_response
+
+                with store.db.atomic():
+                    store.save(form_id, evaluation.values, uuid=uuid, unit=unit, period=period,
+                               status=status, author=author, reason=reason,
+                               explanations=explanations, evaluation=evaluation)  # fmt: skip
+                    record_response(store, form_id, uuid, respond, author=author)
+                return uuid
             return store.save(
                 form_id,
                 evaluation.values,
@@ -341,6 +402,9 @@ class ReportPage(QWidget):
             if locked:
                 r.explain.setEnabled(False)
         self.btn_edit.setVisible(locked)
+        from desktop.returns import can_return
+
+        self.btn_return.setVisible(can_return(self.store, self.form, self.record))
         self.btn_finalise.setEnabled(not locked)
         self.btn_nil.setEnabled(not locked)
 
@@ -377,7 +441,7 @@ class ReportPage(QWidget):
 
     def _refresh_all(self) -> None:
         self._refresh(set(self.rows))
-        for section in self._headers[5:]:  # a section whose group is skipped disappears
+        for section in self._headers[COLUMNS:]:  # a section whose group is skipped disappears
             name = section.property("qname")
             section.setVisible(bool(self.engine.state(name).relevant))
 
@@ -389,8 +453,10 @@ class ReportPage(QWidget):
             state = self.engine.state(name)
             row.editor.set_value(state.value)
             visible = state.relevant
-            for w in (row.label, row.editor.widget, row.unit, row.explain, row.message):
+            for w in (row.label, row.editor.widget, row.unit, row.previous, row.explain):
                 w.parentWidget().setVisible(visible)
+            row.message.parentWidget().setVisible(visible)
+            row.previous.setText(self._previous_text(name))
             if row.type_error:
                 text, style, needs = row.type_error, ERROR_STYLE, False
             elif (
@@ -407,6 +473,11 @@ class ReportPage(QWidget):
                 needs = warn
             else:
                 text, style, needs = "", "", False
+            comment = ((self.open_ret or {}).get("fields") or {}).get(name)
+            if comment:
+                note = tr("returns.ui.comment", comment=comment)
+                text = f"{note}\n{text}" if text else note
+                style = style or ERROR_STYLE
             row.message.setText(text)
             row.message.setStyleSheet(style)
             row.explain.setEnabled(needs and not self.locked)
@@ -475,6 +546,12 @@ class ReportPage(QWidget):
                 tr("ui.report.explain_needed", count=len(unexplained)),
             )
             return False
+        if self.open_ret is not None and not (self.reason or "").strip():
+            reason = dialogs.ask_text(self, tr("returns.ui.respond_title"),
+                                      tr("returns.ui.respond", reason=self.open_ret.get("reason", "")))  # fmt: skip
+            if not reason:
+                return False
+            self.reason = reason
         w = self._save(status="finalised", done=self._finalised)
         return w.ok if w.finished else True
 
@@ -482,6 +559,7 @@ class ReportPage(QWidget):
         if not shiboken6.isValid(self):
             return
         self.status, self.reason, self._dirty = "finalised", None, False
+        self.open_ret = None
         self._apply_lock()
         self.retranslate()
         self.window_.notify_changed(self.form.form_id)
@@ -514,6 +592,18 @@ class ReportPage(QWidget):
             done=done,
             failed=lambda exc: show_error(self if shiboken6.isValid(self) else None, exc),
         )
+
+    def return_report(self) -> None:
+        """Send this subordinate's report back for correction (退回)."""
+        from desktop.returns import start_return
+
+        def reload() -> None:
+            if shiboken6.isValid(self):
+                self._load()
+                self.retranslate()
+
+        if self.record is not None:
+            start_return(self.window_, self.form, self.record, self, on_done=reload)
 
     def unlock(self) -> None:
         """Edit a finalised report: a reason is required and recorded in the audit trail.
@@ -606,12 +696,13 @@ class ReportPage(QWidget):
                 "ui.report.col.item",
                 "ui.report.col.unit",
                 "ui.report.col.value",
+                "ui.report.col.previous",
                 "ui.report.col.explain",
                 "ui.report.col.check",
             )
         ):
             self._headers[col].setText(tr(key))
-        for section in self._headers[5:]:
+        for section in self._headers[COLUMNS:]:
             section.setText(self.form.question(section.property("qname")).label())
         for r in self.rows.values():
             r.label.setText(r.question.label())  # "其中：" is part of the form's label
@@ -621,13 +712,20 @@ class ReportPage(QWidget):
         self.btn_nil.setText(tr("ui.report.nil"))
         self.btn_edit.setText(tr("ui.edit.button"))
         self.btn_finalise.setText(tr("ui.report.finalise"))
+        self.btn_return.setText(tr("returns.ui.button"))
+        if self.open_ret is not None:
+            e = self.open_ret
+            self.return_banner.setText(tr("returns.ui.banner", by=e.get("by_name") or e.get("by", ""),
+                                          at=str(e.get("at", ""))[:10], reason=e.get("reason", "")))  # fmt: skip
+        self.return_banner.setVisible(self.open_ret is not None)
         from desktop.printing import retranslate_buttons
 
         retranslate_buttons(self.btn_print, self.btn_pdf)
         self._refresh_all()
 
     def _unit_name(self) -> str:
-        unit = self.store.units.get(self.store.unit_code) if self.store.unit_code else None
+        code = self.record_unit or self.store.unit_code
+        unit = self.store.units.get(code) if code else None
         return unit.name if unit else ""
 
 

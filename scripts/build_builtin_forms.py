@@ -1969,7 +1969,11 @@ def number_indicators(spec: FormSpec) -> None:
         return
     n = 0
     depth_cover = False
+    # 与上期比较 rows check this period against the last; they are not indicators of it.
+    previous = [f"${{{row.name}}}" for row in spec.rows if row.previous]
     for row in spec.rows:
+        if any(ref in row.calculation for ref in previous):
+            continue
         if row.type == "begin_group":
             depth_cover = row.name == "cover"
         elif row.type == "end_group":
