@@ -104,8 +104,10 @@ def export_text(store: Any, s: Any) -> str:
 
 def import_text(store: Any, s: Any) -> str:
     """Summary of ``import_bundle``: added, superseded, unchanged, refused and why."""
+    warnings = list(getattr(s, "warnings", []) or [])
+    notes = _section("ui.summary.warnings", _problems(warnings), count=len(warnings))
     if s.refused:
-        return "\n".join([tr("ui.summary.refused_all"), *_problems(s.refused)])
+        return "\n".join([tr("ui.summary.refused_all"), *_problems(s.refused), *notes])
     out = [
         tr("ui.summary.added", count=s.added),
         tr("ui.summary.unchanged", count=s.unchanged),
@@ -122,6 +124,7 @@ def import_text(store: Any, s: Any) -> str:
         out.append(tr("ui.summary.forms_added", forms=tr("ui.list_sep").join(s.forms_added)))
     if s.backup:
         out.append(tr("ui.summary.backup", path=str(s.backup)))
+    out += notes
     return "\n".join(out)
 
 
@@ -141,3 +144,16 @@ def merge_text(store: Any, s: Any) -> str:
                     count=len(s.conflicts))  # fmt: skip
     out += _section("ui.summary.warnings", _problems(s.warnings), count=len(s.warnings))
     return "\n".join(out)
+
+
+def parcel_text(kind: str, data: dict) -> str:
+    """What importing a return, a form package or a filled-in template did, in words."""
+    if kind == "kexie-return":
+        key = "returns.ui.imported" if data.get("applied") else "returns.ui.already"
+        return tr(key, reason=data.get("reason", ""), period=data.get("period") or "")
+    if kind == "kexie-forms":
+        added = "、".join(data.get("added") or []) or "-"
+        return tr("packages.ui.imported", added=added,
+                  unchanged=len(data.get("unchanged") or []))  # fmt: skip
+    status = data.get("status", "")
+    return tr(f"template.ui.{status}", period=data.get("period", ""), unit=data.get("unit", ""))

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -27,7 +29,7 @@ from desktop import dialogs, summaries
 from desktop.ops import Op, run_op
 from forms.periods import label as period_label
 from forms.periods import last_periods
-from i18n import tr
+from i18n import shown, tr
 
 
 def _default_name(store: Any, kind: str) -> str:
@@ -149,11 +151,27 @@ def start_import(window: Any, path: str | None = None) -> Op | None:
 
     def job(task: Any) -> Any:
         from exports import import_bundle
+        from exports.loop_cli import import_any
 
+        # A return (退回), a form package or a filled-in template is recognised by its manifest.
+        kind, other, refused = import_any(store, path, allow_outside=False, task=task)
+        if other is not None:
+            return ("other", kind, other, refused)
         return import_bundle(store, path, task=task)
 
     def done(summary: Any) -> None:
         window.notify_changed("")
+        if isinstance(summary, tuple) and summary[:1] == ("other",):
+            _, kind, data, refused = summary
+            text = summaries.parcel_text(kind, data)
+            if refused:
+                text += "\n" + "\n".join(p["message"] for p in refused[:20])
+                dialogs.warn(window, tr("ui.import.refused_title"),
+                             tr("ui.import.done", file=Path(path).name, summary=text))  # fmt: skip
+            else:
+                dialogs.inform(window, tr("ui.import.done_title"),
+                               tr("ui.import.done", file=Path(path).name, summary=text))  # fmt: skip
+            return
         text = summaries.import_text(store, summary)
         if summary.refused:
             dialogs.warn(window, tr("ui.import.refused_title"),
@@ -209,10 +227,19 @@ class MergeDialog(QDialog):
         self.resize(640, 420)
 
     def add_paths(self, paths: list[str]) -> None:
-        existing = {self.files.item(i).text() for i in range(self.files.count())}
+        existing = set(self.paths())
         for p in paths:
             if p not in existing:
-                self.files.addItem(p)
+                existing.add(p)
+                item = QListWidgetItem(shown(p))  # control/bidi characters shown escaped
+                item.setData(Qt.ItemDataRole.UserRole, p)
+                self.files.addItem(item)
+
+    def paths(self) -> list[str]:
+        """The chosen files (as given, not as shown)."""
+        return [
+            self.files.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.files.count())
+        ]
 
     def _add(self) -> None:
         self.add_paths(dialogs.open_files(self, tr("ui.merge.add"), dialogs.xlsx_filter()))
@@ -230,7 +257,7 @@ class MergeDialog(QDialog):
 
     def start(self) -> Op | None:
         """Run the merge in the background."""
-        paths = [self.files.item(i).text() for i in range(self.files.count())]
+        paths = self.paths()
         out = self.out.edit.text().strip()
         if not paths or not out:
             dialogs.warn(self, tr("ui.action.merge"), tr("ui.merge.need_files"))
