@@ -1,4 +1,4 @@
-"""Dashboard: charts (matplotlib Figures from ``exports.charts`` in Qt canvases) and the
+"""Dashboard: charts (matplotlib Figures from ``desktop.charts`` in Qt canvases) and the
 completeness board (which subordinate units reported for which period, nil, missing)."""
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ class DashboardPage(QWidget):
 
     def refresh(self) -> None:
         """Redraw the charts and the board from the store."""
-        from exports import charts
+        from desktop import charts
 
         notice = charts.font_notice()
         self.notice.setText(notice or "")
