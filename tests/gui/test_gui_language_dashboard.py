@@ -55,7 +55,18 @@ def test_dashboard_charts_and_completeness(qtbot, window):
     states = {board.item(r, c).text() for r in range(board.rowCount())
               for c in range(1, board.columnCount())}  # fmt: skip
     assert "已报" in states
-    assert states <= {"已报", "空表", "未报"}
+    assert states <= {"已报", "空表", "未报", "未到期"}
+    # the period not over yet (and one before its deadline) is 未到期, never 未报
+    from desktop.dashboard import not_yet_due
+
+    form = window.store.form(page.board_form.currentData())
+    for c in range(1, board.columnCount()):
+        period = page.periods[c - 1] if hasattr(page, "periods") else None
+        column = {board.item(r, c).text() for r in range(board.rowCount())}
+        if period is not None and not_yet_due(form, period):
+            assert "未报" not in column
+    last = {board.item(r, board.columnCount() - 1).text() for r in range(board.rowCount())}
+    assert "未报" not in last
 
     _switch(window, "en")
     assert page.canvases[0].figure.axes[0].get_title(loc="left") == "Science volunteers by month"
