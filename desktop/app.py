@@ -117,13 +117,36 @@ def run_app(data_dir: str | None = None) -> int:
         window.show()
         if os.environ.get(READY_PROBE):
             # Benchmarks: report once the event loop runs with the window shown, then leave.
-            QTimer.singleShot(0, lambda: (print("KEXIE-READY", flush=True), app.quit()))
+            QTimer.singleShot(0, lambda: _report_ready(app, window))
         return int(app.exec())
     finally:
         if window is not None and shiboken6.isValid(window):
             window.db.hand_back()  # queued writes are made; the UI thread closes the store
             shiboken6.delete(window)  # before the store closes: nothing may query it after
         store.close()
+
+
+READY_PAGE = "KEXIE_READY_PAGE"
+READY_SCREENSHOT = "KEXIE_READY_SCREENSHOT"
+
+
+def _report_ready(app: QApplication, window: Any) -> None:
+    """The ready probe: print KEXIE-READY and quit. For the frozen program's checks
+    (scripts/build_app.py) it can first open a page (``KEXIE_READY_PAGE``: records, dashboard
+    or about) and save a screenshot of it (``KEXIE_READY_SCREENSHOT``: a .png path)."""
+    page = os.environ.get(READY_PAGE, "")
+    shown = window
+    if page in ("records", "dashboard"):
+        window.nav.setCurrentRow(1 if page == "records" else 2)
+    elif page == "about":
+        window.about()
+        shown = window.findChild(QDialog, "about_dialog") or window
+    app.processEvents()
+    shot = os.environ.get(READY_SCREENSHOT)
+    if shot:
+        shown.grab().save(shot)
+    print("KEXIE-READY", flush=True)
+    app.quit()
 
 
 def _excepthook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:

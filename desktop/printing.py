@@ -18,7 +18,7 @@ import html
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -44,10 +44,11 @@ class PrintError(KexieError):
 
 
 def ensure_app():
-    """A QGuiApplication for layout and fonts; offscreen when there is no display."""
-    from PySide6.QtGui import QGuiApplication
+    """The Qt application for layout and fonts (a QApplication, so a window or a test that
+    comes later in the same process can still make widgets); offscreen with no display."""
+    from PySide6.QtWidgets import QApplication
 
-    app = QGuiApplication.instance()
+    app = QApplication.instance()
     if app is not None:
         return app
     if (
@@ -56,7 +57,7 @@ def ensure_app():
         and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     ):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    return QGuiApplication(["kexie-print"])
+    return QApplication(["kexie-print"])
 
 
 def font_families() -> list[str]:
@@ -115,7 +116,7 @@ def _heading(paper: Paper) -> str:
     return out
 
 
-def _form_table(paper: Paper) -> str:
+def _form_table(paper: Paper, size: float = TABLE_PT, pad: int = 3) -> str:
     lang = paper.lang
     heads = [
         tr("paper.col.label", lang),
@@ -141,7 +142,8 @@ def _form_table(paper: Paper) -> str:
             f"<td align='center'>{_e(ln.code)}</td><td align='right'>{_e(ln.value)}</td></tr>"
         )
     widths = '<col width="58%"><col width="13%"><col width="9%"><col width="20%">'
-    return f'<table {_TABLE} style="font-size: {TABLE_PT}pt;">{widths}{"".join(rows)}</table>'
+    table = _TABLE.replace('cellpadding="3"', f'cellpadding="{pad}"')
+    return f'<table {table} style="font-size: {size}pt;">{widths}{"".join(rows)}</table>'
 
 
 def _notes(paper: Paper) -> str:
@@ -192,13 +194,18 @@ def _sections(paper: Paper) -> str:
     return "".join(out)
 
 
-def main_html(paper: Paper) -> str:
+# A form's table tightens step by step (font size, cell padding) until the form with its
+# signatures and seal fits one page; never below 8.5 pt.
+FIT_STEPS = ((TABLE_PT, 3), (TABLE_PT, 2), (9.5, 2), (TABLE_PT, 1), (9.5, 1), (9.0, 1), (8.5, 1))
+
+
+def main_html(paper: Paper, size: float = TABLE_PT, pad: int = 3) -> str:
     """The first part of a paper (the form, or the interview) as HTML."""
     body = _heading(paper)
     if paper.kind == "interview":
         body += _sections(paper) + _notes(paper)
     else:
-        body += _form_table(paper) + _notes(paper) + _signatures(paper)
+        body += _form_table(paper, size, pad) + _notes(paper) + _signatures(paper)
     return body
 
 
@@ -247,10 +254,12 @@ class _Part:
     html: str
     landscape: bool
     footer: str
+    tighter: list[str] = field(default_factory=list)  # tried in turn when html overflows a page
 
 
 def _parts(paper: Paper) -> list[_Part]:
-    parts = [_Part(main_html(paper), False, paper.footer)]
+    tighter = [] if paper.kind == "interview" else [main_html(paper, *f) for f in FIT_STEPS[1:]]
+    parts = [_Part(main_html(paper), False, paper.footer, tighter)]
     if paper.breakdown is not None:
         width = 297.0 - 2 * MARGIN_MM
         per_page = int((width - LABEL_COL_MM - 2 * 12.0) // VALUE_COL_MM)
@@ -282,7 +291,6 @@ def _document(part: _Part, device, families: list[str], turn: bool):
     doc.documentLayout().setPaintDevice(device)
     doc.setDefaultFont(_font(families, BODY_PT))
     doc.setDocumentMargin(0)
-    doc.setHtml(part.html)
     dpi = device.logicalDpiY()
     if turn:
         layout = device.pageLayout()
@@ -297,6 +305,10 @@ def _document(part: _Part, device, families: list[str], turn: bool):
         rotated = False
     footer = FOOTER_MM / 25.4 * dpi
     doc.setPageSize(QSizeF(rect.width(), rect.height() - footer))
+    for html_text in [part.html, *part.tighter]:
+        doc.setHtml(html_text)
+        if doc.pageCount() <= 1:
+            break
     return doc, layout, rect, footer, rotated
 
 

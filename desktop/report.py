@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from desktop import dialogs
 from desktop.errors import show_error
 from desktop.lang import notifier
-from desktop.widgets import Editor, is_shown, type_error_text
+from desktop.widgets import Editor, is_shown, type_error_text, value_text
 from forms.periods import label as period_label
 from forms.periods import last_periods
 from i18n import tr
@@ -46,6 +46,9 @@ COVER_CARRIED = ("unit_head", "phone")  # 单位负责人, 联系电话: as last
 GRID_RADIO_MAX = 3  # longer choice lists are a drop-down, so the table stays compact
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
+PREVIOUS_STYLE = "color: #5f6368;"
+# item, unit, value, last period's value (上期), explanation, check
+COLUMNS = 6
 
 
 class _Row:
@@ -60,9 +63,11 @@ class _Row:
         explain: QLineEdit,
         message: QLabel,
         depth: int,
+        previous: QLabel | None = None,
     ) -> None:
         self.question, self.editor, self.label, self.unit = question, editor, label, unit
         self.explain, self.message, self.depth = explain, message, depth
+        self.previous = previous or QLabel()
         self.type_error: str | None = None
 
 
@@ -82,12 +87,10 @@ class ReportPage(QWidget):
         self, window: Any, form: Any, *, uuid: str | None = None, period: str | None = None
     ) -> None:
         super().__init__(objectName="report_page")
-        from forms.engine import FormEngine
 
         self.window_ = window
         self.store = window.store
         self.form = form
-        self.engine = FormEngine(form)
         self.uuid = uuid
         self.status = "draft"
         self.reason: str | None = None
@@ -98,6 +101,7 @@ class ReportPage(QWidget):
 
             period = default_period(self.store, form)
         self.period = period
+        self.engine = self._new_engine()
 
         self.title = QLabel(objectName="report_title")
         self.title.setStyleSheet("font-size: 17px; font-weight: 600;")
@@ -179,7 +183,7 @@ class ReportPage(QWidget):
         self.grid.addWidget(frame, row, col)
 
     def _build_grid(self) -> None:
-        for col in range(5):
+        for col in range(COLUMNS):
             self._header_cell(col)
         row = 1
         for q in self.form.walk():
@@ -187,7 +191,7 @@ class ReportPage(QWidget):
                 section = QLabel()
                 section.setProperty("qname", q.name)
                 section.setStyleSheet("font-weight: 600; padding: 8px 4px 4px 4px;")
-                self.grid.addWidget(section, row, 0, 1, 5)
+                self.grid.addWidget(section, row, 0, 1, COLUMNS)
                 self._headers.append(section)
                 row += 1
                 continue
@@ -215,14 +219,17 @@ class ReportPage(QWidget):
             explain.editingFinished.connect(lambda name=q.name: self._explained(name))
             explain.installEventFilter(self)
             message = QLabel(objectName=f"msg_{q.name}", wordWrap=True)
-            for col, w in enumerate((label, unit, editor.widget, explain, message)):
+            previous = QLabel(objectName=f"prev_{q.name}")
+            previous.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            previous.setStyleSheet(PREVIOUS_STYLE)
+            for col, w in enumerate((label, unit, editor.widget, previous, explain, message)):
                 self._cell(w, row, col)
-            self.rows[q.name] = _Row(q, editor, label, unit, explain, message, depth)
+            self.rows[q.name] = _Row(q, editor, label, unit, explain, message, depth, previous)
             self.order.append(q.name)
             row += 1
         self.grid.setColumnStretch(0, 4)
-        self.grid.setColumnStretch(3, 3)
-        self.grid.setColumnStretch(4, 5)
+        self.grid.setColumnStretch(4, 3)
+        self.grid.setColumnStretch(5, 5)
         self.grid.setRowStretch(row, 1)
 
     def _choices(self, q: Any) -> list[Any]:
@@ -240,15 +247,38 @@ class ReportPage(QWidget):
     def _on_period(self, index: int) -> None:
         self.save_draft()
         self.period = self.period_box.itemData(index)
-        from forms.engine import FormEngine
-
-        self.engine = FormEngine(self.form)
+        self.engine = self._new_engine()
         self.uuid = None
         self.reason = None
         self._edited.clear()
         self._touched = False
         self._load()
         self.retranslate()
+
+    def _new_engine(self) -> Any:
+        """An engine for this report, with the same unit's previous period (与上期比较)."""
+        from forms.engine import FormEngine
+
+        previous = None
+        if self.store.unit_code and self.form.kind == "report":
+            previous = self.store.previous_lookup(
+                self.form.form_id, unit=self.store.unit_code, period=self.period
+            )
+        return FormEngine(self.form, previous=previous)
+
+    def _previous_text(self, name: str) -> str:
+        """Last period's value of ``name`` as shown in the 上期 column ('' when none)."""
+        q = self.form.get(name)
+        if q is None or name in self.form.report_key:
+            return ""
+        value = self.engine.previous_values().get(name)
+        if value is None or value == "":
+            return ""
+        choices = self.form.choice_lists.get(q.list_name or "")
+        if choices is not None:
+            picked = [choices.get(v) for v in str(value).split()]
+            return "、".join(c.label() if c else "?" for c in picked)
+        return value_text(value)
 
     def _load(self) -> None:
         if self.uuid is None and not self.form.report_key:
@@ -425,7 +455,7 @@ class ReportPage(QWidget):
 
     def _refresh_all(self) -> None:
         self._refresh(set(self.rows))
-        for section in self._headers[5:]:  # a section whose group is skipped disappears
+        for section in self._headers[COLUMNS:]:  # a section whose group is skipped disappears
             name = section.property("qname")
             section.setVisible(bool(self.engine.state(name).relevant))
 
@@ -438,8 +468,10 @@ class ReportPage(QWidget):
             if not row.type_error:  # a mistyped value stays as typed, so it can be corrected
                 row.editor.set_value(state.value)
             visible = state.relevant
-            for w in (row.label, row.editor.widget, row.unit, row.explain, row.message):
+            for w in (row.label, row.editor.widget, row.unit, row.previous, row.explain):
                 w.parentWidget().setVisible(visible)
+            row.message.parentWidget().setVisible(visible)
+            row.previous.setText(self._previous_text(name))
             if row.type_error:
                 text, style, needs = row.type_error, ERROR_STYLE, False
             elif (
@@ -660,12 +692,13 @@ class ReportPage(QWidget):
                 "ui.report.col.item",
                 "ui.report.col.unit",
                 "ui.report.col.value",
+                "ui.report.col.previous",
                 "ui.report.col.explain",
                 "ui.report.col.check",
             )
         ):
             self._headers[col].setText(tr(key))
-        for section in self._headers[5:]:
+        for section in self._headers[COLUMNS:]:
             section.setText(self.form.question(section.property("qname")).label())
         for r in self.rows.values():
             r.label.setText(r.question.label())  # "其中：" is part of the form's label

@@ -96,6 +96,7 @@ class Content:
         self.sensitive_omitted: dict[str, list[str]] = {}
         self.sources: list[dict] = []
         self.sent: dict[str, list[str]] = defaultdict(list)  # form -> uuids to mark exported
+        self.table_nos: dict[str, str] = {}  # form -> 表号 (kexie::table_no), for sheet titles
 
     def add_table(self, spec: TableSpec) -> None:
         """Declare a table (before its rows)."""
@@ -112,6 +113,8 @@ class Content:
 
     def add_form(self, form, blob: bytes | None) -> None:
         """Declare a form version whose rows are inside (its definition embedded if known)."""
+        if getattr(form, "table_no", ""):
+            self.table_nos.setdefault(form.form_id, form.table_no)
         entry = self.forms.setdefault(
             form.form_id,
             {
@@ -207,16 +210,38 @@ class Content:
         }
 
     def grids(self) -> list[SheetGrid]:
+        """The reviewer's sheets in reading order: 上报情况 first, then each form's 汇总,
+        titled with the unit, the span and the form's 表号."""
         out = []
+        grid = self.completeness.grid(tr("bundle.sheet.completeness", self.lang))
+        if grid is not None:
+            out.append(grid)
         for form_id in sorted(self.rollups):
             acc = self.rollups[form_id]
             grid = acc.grid(tr("bundle.sheet.rollup", self.lang, title=acc.spec.title))
             if grid is not None:
+                grid.title = self.rollup_title(form_id, acc)
                 out.append(grid)
-        grid = self.completeness.grid(tr("bundle.sheet.completeness", self.lang))
-        if grid is not None:
-            out.append(grid)
         return out
+
+    def rollup_title(self, form_id: str, acc) -> str:
+        """E.g. 科技志愿服务月报 汇总表　西湖区（330106000000）　2026-01~2026-10　表号：科协月1表."""
+        lang = self.lang
+        by_period = getattr(acc, "rows", None) or {}
+        periods = sorted({p for by in by_period.values() for p in by})
+        span = (
+            (f"{periods[0]}~{periods[-1]}" if len(periods) > 1 else periods[0]) if periods else ""
+        )
+        no = self.table_nos.get(form_id, "")
+        return tr(
+            "bundle.rollup.full_title",
+            lang,
+            title=acc.spec.title,
+            unit=self.names.name(self.unit),
+            code=self.unit,
+            span=span,
+            table_no=tr("bundle.rollup.table_no", lang, no=no) if no else "",
+        ).strip()
 
     def cover(self, manifest: dict) -> list[tuple[str, str]]:
         lang = self.lang

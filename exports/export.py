@@ -181,6 +181,7 @@ def export_bundle(
         return lambda: (norm.sheet_row(r, names.name) for r in tables[table])
 
     journal = Journal(store, content.sent, Path(out), sha)
+    journal.remember()
     try:
         content.write(Path(out), rows_for, sha256=sha, period=period, clerk=store.clerk,
                       engine=engine, task=task, before_replace=journal.begin)  # fmt: skip
@@ -217,6 +218,14 @@ class Journal:
         self.id: int | None = None
         self.marked = 0
 
+    def remember(self) -> None:
+        """Tell the store which folder this export's scratch files go to (swept at its next
+        start should this run be killed)."""
+        journal = getattr(self.store, "journal", None)
+        if journal is not None:
+            folder = self.out.parent if str(self.out.parent) else Path(".")
+            journal.remember_folder(folder)
+
     def begin(self, temp: Path) -> None:
         journal = getattr(self.store, "journal", None)
         if journal is None:
@@ -247,7 +256,8 @@ def mark_sent(store, sent: dict[str, list[str]], file_name: str) -> int:
     """Once the bundle is in place: its finalised records become ``exported`` locally (one
     transaction per form, audited with the file name). The bundle itself carries them as
     ``finalised`` and ``_modified`` is kept, so a second export has the same ``sha256``."""
-    mark = getattr(store, "mark_exported", None)
-    if mark is None:
-        return 0
-    return sum(mark(form_id, uuids, reason=file_name) for form_id, uuids in sent.items() if uuids)
+    return sum(
+        store.mark_exported(form_id, uuids, reason=file_name)
+        for form_id, uuids in sent.items()
+        if uuids
+    )

@@ -100,14 +100,7 @@ def ensure_forms(store, manifest: dict, blobs: dict, file: str) -> tuple[list, l
 @contextlib.contextmanager
 def transaction(store):
     """One transaction over the whole import (nested ``atomic`` blocks become savepoints)."""
-    db = getattr(store, "db", None)
-    if db is not None and hasattr(db, "atomic"):
-        with db.atomic():
-            yield
-    elif hasattr(store, "transaction"):
-        with store.transaction():
-            yield
-    else:
+    with store.transaction():
         yield
 
 
@@ -273,10 +266,13 @@ def plan_import(store, m: dict, rows: dict, register: list, summary: ImportSumma
                 verdict = outcome.others[0][1]
                 if verdict == FOREIGN:
                     summary.conflicts.append(change(form_id, old_carried, row, REASONS[FOREIGN]))
-                if outcome.winner is held or old.get("_deleted"):
+                if outcome.winner is held:
                     continue
+            # A newer deletion of a record already deleted is written too: its time is what
+            # a later live copy has to beat.
             main.append({k: v for k, v in row.items() if k != "_form"} | {"_deleted": 1})
-            summary.deleted += 1
+            if old is None or not old.get("_deleted"):
+                summary.deleted += 1
         repeats: dict[str, list[dict]] = {}
         for rtable, rentry in m["tables"].items():
             if rentry.get("form") == form_id and rentry.get("repeat") is not None:

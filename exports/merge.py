@@ -1,7 +1,7 @@
 """``merge_bundles``: subordinate bundles plus this installation's data → one bundle for this unit.
 
-Streaming with bounded memory: every input is verified and its rows turned into staging tuples
-(``exports.stage``; in worker processes if ``KEXIE_MERGE_WORKERS`` asks for them), the tuples
+Streaming with bounded memory: every input is verified and its rows turned into staged rows
+(``exports.stage.StagedRow``; in worker processes if ``KEXIE_MERGE_WORKERS`` asks for them), which
 go into a temporary SQLite file (one transaction per input; a refused input leaves nothing),
 versions are reconciled there with SQL (``exports.resolve`` rules: by uuid, then reports by
 unit × period × form × key, then tombstones, then repeat rows follow the winning version of
@@ -33,6 +33,7 @@ from exports.faults import os_fault, sqlite_fault
 from exports.format import TOMBSTONE_TABLE
 from exports.importer import log_attempt, outside_problem
 from exports.model import Column, MergeSummary, TableSpec
+from exports.ownership import inside
 from exports.reader import _Totals
 from exports.resolve import (
     OLDER,
@@ -58,6 +59,7 @@ from exports.stage import (
     TOMB,
     RowMaker,
     Staged,
+    StagedRow,
     insert_rows,
     open_staging,
     read_for_merge,
@@ -90,8 +92,8 @@ class Staging:
         self.next_id = 1
         self.scratch: list[str] = []
 
-    def insert(self, rows: list[tuple]) -> None:
-        """Insert one input's rows (``exports.stage`` tuples) in one transaction."""
+    def insert(self, rows: list[StagedRow]) -> None:
+        """Insert one input's staged rows in one transaction."""
         self.db.execute("BEGIN")
         try:
             self.next_id = insert_rows(self.db, rows, self.next_id)
@@ -506,7 +508,14 @@ def merge_bundles(
     if not folder.is_dir():
         raise BundleError("bundle.write.no_folder", location=Location(file=str(out)),
                           folder=str(folder))  # fmt: skip
-    run = _Merge(store, out, lang, allow_outside)
+    journal = getattr(store, "journal", None)
+    if journal is not None:  # a killed merge's staging files are swept at the next start
+        journal.remember_folder(folder)
+    try:
+        run = _Merge(store, out, lang, allow_outside)
+    except KexieError as exc:  # the output folder is full or cannot be written
+        _log_inputs(store, paths, [], MergeSummary(out), exc)
+        raise
     summary = run.summary
     taken: list[tuple[str, dict]] = []  # (file, manifest) per input, for the import log
     try:
@@ -531,6 +540,10 @@ def merge_bundles(
         summary.sha256 = sha
         summary.counts = dict(manifest["counts"])
         summary.contains = list(manifest["contains"])
+        outside = [u for u in summary.contains if not inside(u, run.own)]
+        if outside:  # taken with allow_outside: the level above will refuse this bundle
+            summary.warnings.append(Problem("bundle.merge.outside_kept", {"units": ", ".join(
+                outside[:10]), "own": run.own}, Location(file=str(out)), "warning"))  # fmt: skip
     except sqlite3.Error as exc:  # the staging file: disk full, read-only ...
         if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
             raise

@@ -152,8 +152,12 @@ def is_cover(form: Form, q: Question) -> bool:
 
 
 def _table_questions(form: Form) -> list[tuple[Question | None, Question]]:
-    """(top-level group or None, question) for every stored question of the table."""
+    """(top-level group or None, question) for every stored question of the table; checks
+    against the previous period (与上期比较) are review aids, not printed figures."""
+    from forms.plan import previous_dependents
+
     out: list[tuple[Question | None, Question]] = []
+    compared = previous_dependents(form)
 
     def visit(items: list[Question], top: Question | None) -> None:
         for q in items:
@@ -162,7 +166,7 @@ def _table_questions(form: Form) -> list[tuple[Question | None, Question]]:
             elif q.stores_value and not q.is_repeat and q.type not in ("hidden",):
                 if q.type == "calculate" and question_kind(q) not in (INT, FLOAT):
                     continue
-                if not is_cover(form, q):
+                if not is_cover(form, q) and q.name not in compared:
                     out.append((top, q))
 
     visit(form.children, None)

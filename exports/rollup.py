@@ -340,6 +340,7 @@ class Completeness:
         header: list[str] = []
         rows: list[list] = []
         header_rows: set[int] = set()
+        total_rows: set[int] = set()  # the 已报 n/m row of each form
         widest = 0
         for kind in sorted(blocks, key=lambda k: _ORDER.get(k, 9)):
             forms = blocks[kind]
@@ -351,8 +352,21 @@ class Completeness:
                 rows.append([])
                 header_rows.add(len(rows))
                 rows.append(head + periods)
+            own = self.expected[0][0] if self.expected else None
+            counted = [c for c in codes if c != own] or codes  # the subordinates, else itself
             for form_id in forms:
                 mine = set(self.periods(form_id))
+                count = [self.titles[form_id], "", tr("bundle.completeness.count_label", lang)]
+                for p in periods:
+                    if p not in mine:
+                        count.append("")
+                        continue
+                    done = sum(1 for c in counted if self.status(form_id, c, p) in ("data", "nil"))
+                    count.append(
+                        tr("bundle.completeness.count", lang, done=done, total=len(counted))
+                    )
+                total_rows.add(len(rows))
+                rows.append(count)
                 for code in codes:
                     row = [self.titles[form_id], code, names.get(code, code)]
                     for p in periods:
@@ -367,6 +381,7 @@ class Completeness:
             tr("bundle.completeness.title", lang),
             header,
             rows,
+            total_rows,
             widths=[24, 14, 20] + [10] * widest,
             header_rows=header_rows,
         )

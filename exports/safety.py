@@ -117,6 +117,15 @@ def _fail(path: Path, code: str, fix: str, /, **params: object) -> BundleError:
 
 def sniff(path: Path) -> None:
     """Refuse anything that is not a readable zip before opening it as one."""
+    try:
+        _sniff(path)
+    except OSError as exc:  # no permission to read, I/O error: say so, naming the file
+        from exports.faults import os_fault
+
+        raise os_fault(exc, path, reading=True) from None
+
+
+def _sniff(path: Path) -> None:
     if not path.exists():
         raise _fail(path, "bundle.file.missing", "bundle.fix.choose_file", path=str(path))
     if not path.is_file():

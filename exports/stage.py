@@ -1,4 +1,4 @@
-"""Reading one merge input: verify it and turn its rows into staging tuples.
+"""Reading one merge input: verify it and turn its rows into staged rows (:class:`StagedRow`).
 
 Runs in a worker process when a merge has several inputs (``exports.merge``), so it takes and
 returns only plain, picklable data. Each row comes back with its canonical JSON, digest, sort
@@ -14,6 +14,7 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from exports.cells import needs_text
 from exports.format import INT, TOMBSTONE_TABLE
@@ -36,6 +37,29 @@ PRAGMAS = ("page_size=65536", "journal_mode=OFF", "synchronous=OFF", "temp_store
            "cache_size=-8000")  # fmt: skip
 
 
+class StagedRow(NamedTuple):
+    """One row of a merge input, staged: the keys the reconciling queries use (table ``rows``)
+    and the bulky body (table ``body``: canonical JSON and cell XML)."""
+
+    table: str  # bundle table (form id, form__repeat, or the tombstone table)
+    kind: int  # MAIN, REPEAT or TOMB
+    uuid: str | None
+    parent: str | None  # the parent record's uuid (repeat rows)
+    modified: str | None
+    digest: bytes  # of the canonical JSON
+    src: str  # the input's sha256 ("0": this installation's own data)
+    ident: str | None  # JSON of the report identity (unit, period, key), main report rows
+    sort: str  # order in the merged sheet
+    unit: str | None
+    period: str | None
+    data: str  # canonical JSON of the row
+    xml: str  # the row's cells rendered, with a slot for the unit name
+
+
+KEY_FIELDS = StagedRow._fields.index("data")  # rows(...) holds the fields before ``data``
+_staged = tuple.__new__  # builds a StagedRow from a tuple without the Python-level __new__
+
+
 def open_staging(path: str) -> sqlite3.Connection:
     """A new staging database at ``path`` (scratch: no journal, no sync)."""
     db = sqlite3.connect(path, isolation_level=None)
@@ -45,15 +69,16 @@ def open_staging(path: str) -> sqlite3.Connection:
     return db
 
 
-def insert_rows(db: sqlite3.Connection, rows: list[tuple], first: int) -> int:
-    """Insert staging tuples with ids from ``first`` (inside the caller's transaction);
+def insert_rows(db: sqlite3.Connection, rows: list[StagedRow], first: int) -> int:
+    """Insert staged rows with ids from ``first`` (inside the caller's transaction);
     returns the next free id."""
+    keys = KEY_FIELDS
     for i in range(0, len(rows), BATCH):
         chunk = rows[i : i + BATCH]
         db.executemany("INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0)",
-                       [(first + n, *t[:11]) for n, t in enumerate(chunk)])  # fmt: skip
+                       [(first + n, *t[:keys]) for n, t in enumerate(chunk)])  # fmt: skip
         db.executemany("INSERT INTO body VALUES (?,?,?)",
-                       [(first + n, t[11], t[12]) for n, t in enumerate(chunk)])  # fmt: skip
+                       [(first + n, t.data, t.xml) for n, t in enumerate(chunk)])  # fmt: skip
         first += len(chunk)
     return first
 
@@ -70,7 +95,7 @@ class Staged:
     blobs: dict = field(default_factory=dict)
     totals: dict[str, dict[str, int]] = field(default_factory=dict)
     layouts: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    rows: list[tuple] = field(default_factory=list)
+    rows: list[StagedRow] = field(default_factory=list)
     rows_file: str | None = None  # or the rows in a staging file (read in a worker)
     count: int = 0  # rows in ``rows_file``
 
@@ -86,7 +111,7 @@ def sort_key(row: dict, kind: int) -> str:
 
 
 class RowMaker:
-    """Builds staging tuples for the rows of one table in one column layout."""
+    """Builds the :class:`StagedRow` of each row of one table in one column layout."""
 
     def __init__(self, table: str, kind: int, columns: list[tuple[str, str]], src: str,
                  key: list[str]) -> None:  # fmt: skip
@@ -99,8 +124,8 @@ class RowMaker:
         self.renderer = Renderer(len(columns))
 
     def __call__(self, row: dict, text: str, digest: bytes, cells: list | None = None,
-                 display: dict | None = None) -> tuple:  # fmt: skip
-        """The staging tuple of one row. ``cells``: the row as read from the bundle, rendered
+                 display: dict | None = None) -> StagedRow:  # fmt: skip
+        """The staged row of one row. ``cells``: the row as read from the bundle, rendered
         as it is (it reads back to the same values); otherwise built from ``row`` and the
         ``display`` values of the derived columns."""
         if cells is not None and _PLAIN.issuperset(map(type, cells)):
@@ -123,9 +148,9 @@ class RowMaker:
         ident = None
         if self.kind == MAIN and row.get("_period"):
             ident = json.dumps(report_identity(self.table, row, self.key), ensure_ascii=False)
-        return (self.table, self.kind, row.get("_uuid"), row.get("_parent_uuid"),
+        return _staged(StagedRow, (self.table, self.kind, row.get("_uuid"), row.get("_parent_uuid"),
                 row.get("_modified"), digest, self.src, ident, sort_key(row, self.kind),
-                row.get("_unit"), row.get("_period"), text, xml)  # fmt: skip
+                row.get("_unit"), row.get("_period"), text, xml))  # fmt: skip
 
 
 _PLAIN = frozenset({str, int, float, type(None)})

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from forms import periods as P
+from kexie import lifecycle
 
 CST = timedelta(hours=8)
 ON_TIME, LATE, PENDING = "on_time", "late", "pending"
@@ -76,7 +77,7 @@ def rates(cells: list[dict]) -> dict:
     counted = [c for c in cells if not (c["state"] == "missing" and c["timely"] == PENDING)]
     n = len(counted)
     out = {"expected": n}
-    for state in ("data", "nil", "returned", "missing"):
+    for state in lifecycle.COMPLETENESS:
         out[state] = sum(1 for c in counted if c["state"] == state)
     out["reported"] = out["data"] + out["nil"]
     out["on_time"] = sum(1 for c in counted if c["timely"] == ON_TIME and c["state"] != "missing")

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import errno
 import json
+import math
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import xlsxwriter
+import xlsxwriter.exceptions
 
 from exports import xlsx_stream
 from exports.canonical import manifest_digest
@@ -145,7 +147,10 @@ def write_bundle(
         if before_replace is not None:
             before_replace(Path(final))
         os.replace(final, out)
-    except OSError as exc:
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+        if not isinstance(exc, OSError):  # xlsxwriter wraps the OSError it met
+            inner = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+            exc = inner or OSError(errno.EIO, str(exc))
         raise os_fault(exc, out if exc.errno not in (errno.ENOSPC,) else folder) from None
     finally:
         job.close()
@@ -183,11 +188,12 @@ def _build(
     title_fmt = wb.add_format({"bold": True, "font_size": 16})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
 
+    # The reviewer's reading order: cover, 上报情况, 汇总, then the data (and machine sheets).
     cover_ws = wb.add_worksheet(cover_name)
+    grid_ws = [wb.add_worksheet(g.name) for g in grids]
     data_ws = {}
     for t in tables:
         data_ws[t.spec.table] = wb.add_worksheet(t.spec.sheet)
-    grid_ws = [wb.add_worksheet(g.name) for g in grids]
     man_ws = wb.add_worksheet(MANIFEST_SHEET)
     forms_ws = wb.add_worksheet(FORMS_SHEET)
 
@@ -280,12 +286,20 @@ def _write_rows(ws, rows, task: TaskState) -> None:
             task.check()
 
 
+GRID_VALUE_WIDTH = 14  # indicator columns of a 汇总 sheet: their headers wrap instead
+GRID_FIT_WIDTH = 150  # total column width (characters) that still prints legibly one page wide
+
+
 def _write_grid(wb, ws, g: SheetGrid, head, bold, title_fmt) -> None:
     ws.write_string(0, 0, g.title, title_fmt)
     for c, text in enumerate(g.header):
         ws.write_string(2, c, str(text), head)
-    for c, w in enumerate(g.widths):
+    widths = [w if c < 3 else min(w, GRID_VALUE_WIDTH) for c, w in enumerate(g.widths)]
+    for c, w in enumerate(widths):
         ws.set_column(c, c, w)
+    longest = max((len(str(h)) / max(widths[c] if c < len(widths) else 10, 1)
+                   for c, h in enumerate(g.header)), default=1)  # fmt: skip
+    ws.set_row(2, 15 * min(4, max(1, math.ceil(longest * 1.8))))  # wrapped header lines
     for i, row in enumerate(g.rows):
         fmt = head if i in g.header_rows else bold if i in g.total_rows else None
         for c, v in enumerate(row):
@@ -298,8 +312,19 @@ def _write_grid(wb, ws, g: SheetGrid, head, bold, title_fmt) -> None:
     ws.freeze_panes(3, 0)
     ws.set_paper(9)
     ws.set_landscape()
-    ws.repeat_rows(2)
-    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+    ws.repeat_rows(0, 2)  # title and header on every printed page
+    ws.set_footer("&C&P / &N")
+    ncols = max(len(g.header), max((len(r) for r in g.rows), default=0), 1)
+    last_row = 2 + len(g.rows)
+    has_chart = bool(g.chart and g.chart["last"] >= g.chart["first"])
+    if has_chart:
+        last_row += 2 + 19  # the chart below the table (360 px ≈ 18 rows)
+    ws.print_area(0, 0, last_row, max(ncols - 1, 7 if has_chart else 0))
+    if sum(widths) <= GRID_FIT_WIDTH:
+        ws.fit_to_pages(1, 0)
+    else:  # at 100 %, across pages, with unit code, name and period repeated
+        ws.repeat_columns(0, min(2, ncols - 1))
     if g.chart and g.chart["last"] >= g.chart["first"]:
         chart = wb.add_chart({"type": "column"})
         first, last = 3 + g.chart["first"], 3 + g.chart["last"]

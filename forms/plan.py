@@ -254,6 +254,23 @@ def build_plan(form: Form) -> tuple[Plan, list[Problem]]:
     return plan, problems
 
 
+def previous_dependents(form: Form) -> frozenset[str]:
+    """Questions whose value depends on the previous period (与上期比较): kexie::previous
+    rows, calculations using kexie:previous(), and everything computed from them. They are
+    review aids of this period's figures, not figures of the period (paper forms leave them
+    out)."""
+    plan = build_plan(form)[0]
+    cached = plan._instances.get("__previous_dependents__")
+    if cached is None:
+        out: set[str] = set()
+        for name, node in plan.nodes.items():
+            if node.q.previous or any(c.uses_previous for c in node.exprs.values()):
+                out.update(plan.closure(name))
+        cached = frozenset(out)
+        plan._instances["__previous_dependents__"] = cached
+    return cached  # type: ignore[return-value]
+
+
 _REF_IN_TEXT = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
 
 

@@ -60,6 +60,11 @@ SENT_BY_EXPORT: Final = frozenset({FINALISED, NIL})
 RETURNABLE: Final = frozenset({FINALISED, EXPORTED, NIL, RETURNED})
 """What an upper level may send back for correction (退回; see ``exports.returns``)."""
 
+DATA: Final = "data"
+MISSING: Final = "missing"
+COMPLETENESS: Final[tuple[str, ...]] = (DATA, NIL, RETURNED, MISSING)
+"""A unit × period's state on the board and in 上报情况 (``exports.rollup.Completeness``)."""
+
 TRANSITIONS: Final[dict[str, frozenset[str]]] = {
     DRAFT: frozenset({DRAFT, FINALISED}),
     FINALISED: frozenset({FINALISED, DRAFT, EXPORTED, RETURNED}),

@@ -25,6 +25,7 @@ from localdb.formsreg import now_iso
 from localdb.schema import quote, table_name
 
 OUTCOMES = ("accepted", "refused", "skipped", "failed")
+MAX_FOLDERS = 20
 
 
 def file_sha256(path: str | Path) -> str | None:
@@ -117,6 +118,24 @@ class Journal:
             item["details"] = json.loads(item["details"] or "{}")
             out.append(item)
         return out
+
+    # -- folders of jobs ---------------------------------------------------------------------
+    def remember_folder(self, folder: str | Path) -> None:
+        """Note a folder an export or merge writes scratch files to, so that the next start
+        sweeps what a killed run left there (the newest ``MAX_FOLDERS`` are kept)."""
+        folder = str(Path(folder).absolute())
+        known = [f for f in (self.store.get_setting("job_folders") or []) if f != folder]
+        self.store.set_setting("job_folders", [folder, *known][:MAX_FOLDERS])
+
+    def sweep_job_folders(self) -> list[Path]:
+        """Remove the leftovers of killed exports and merges in every remembered folder (only
+        files whose job's lock is free: a job running elsewhere keeps its files)."""
+        from kexie.jobfiles import sweep
+
+        removed: list[Path] = []
+        for folder in self.store.get_setting("job_folders") or []:
+            removed += sweep(folder)
+        return removed
 
     # -- export journal ----------------------------------------------------------------------
     def begin_export(

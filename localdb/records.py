@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from forms.model import Form
-from forms.periods import parse_period
+from forms.periods import parse_period, previous_period
 from i18n.errors import Location, Problem, StorageError, UsageError, ValidationError
 from kexie import lifecycle
 from kexie.lifecycle import DRAFT, FINALISED, NIL, STATUSES
@@ -140,10 +140,10 @@ class _ReportKeys:
         self.live[ident] = row["_uuid"]
 
 
-def _evaluate(form: Form, values: dict) -> Evaluation:
+def _evaluate(form: Form, values: dict, previous=None) -> Evaluation:
     from forms.engine import evaluate
 
-    return evaluate(form, values)
+    return evaluate(form, values, previous=previous)
 
 
 def _evaluates(evaluation: Evaluation | None, form: Form, values: dict) -> bool:
@@ -255,7 +255,7 @@ class Records:
         unit = self._check_unit(unit)
         period = self._check_period(form, period)
         if not _evaluates(evaluation, form, values):
-            evaluation = _evaluate(form, values)
+            evaluation = _evaluate(form, values, self._previous_for(form, unit, period))
         # an explanation answers a warning: once the value is corrected and the warning no
         # longer applies, it goes (it would otherwise travel upward with the corrected value)
         warned = {p.location.field for p in evaluation.problems if p.severity == "warning"}
@@ -409,7 +409,9 @@ class Records:
             raise ValidationError("db.reason_required", uuid=uuid, status=current)
         if status == FINALISED and current != NIL:
             record = self.get(form_id, uuid) or {}
-            evaluation = _evaluate(form, record)
+            evaluation = _evaluate(
+                form, record, self._previous_for(form, old["_unit"], old["_period"])
+            )
             self._check_finalisable(form, evaluation.problems, record.get("_explanations") or {})
         new = NIL if current == NIL and status == lifecycle.EXPORTED else status
         with self.sqlite_errors(), self.db.atomic():
@@ -534,6 +536,39 @@ class Records:
             f"SELECT _uuid FROM {quote(table_name(form_id))} WHERE {' AND '.join(where)}", params
         ).fetchone()
         return row[0] if row else None
+
+    def previous_values(
+        self, form_id: str, *, unit: str, period: str, key: dict | None = None
+    ) -> dict | None:
+        """The answers of the same unit's report for the period before ``period`` (and the
+        same ``kexie::key`` values): {question: value}; {} for a nil report; None when there
+        is no such report. Drafts count: they are the unit's own latest figures."""
+        form = self.form(form_id)
+        if form.kind != "report" or not period:
+            return None
+        try:
+            before = previous_period(period)
+        except UsageError:
+            return None
+        uuid = self.find_report(form_id, unit=unit, period=before, key=key)
+        record = self.get(form_id, uuid) if uuid else None
+        if record is None:
+            return None
+        if record.get("_status") == NIL:
+            return {}
+        return {q.name: record.get(q.name) for q in form.fields()}
+
+    def previous_lookup(
+        self, form_id: str, *, unit: str, period: str
+    ) -> Callable[[dict], dict | None]:
+        """What the form engine asks for the previous period (``FormEngine(previous=...)``):
+        given the current key values, :meth:`previous_values` for this unit and period."""
+        return lambda key: self.previous_values(form_id, unit=unit, period=period, key=key)
+
+    def _previous_for(self, form: Form, unit: str | None, period: str | None):
+        if form.kind != "report" or not unit or not period:
+            return None
+        return self.previous_lookup(form.form_id, unit=unit, period=period)
 
     def records(
         self,

@@ -165,6 +165,7 @@ class Store:
                 self.set_setting("session_open", True)
                 self.swept = sweep_data_folder(folder)
                 self.reconciled = self.journal.reconcile_exports()
+                self.swept += self.journal.sweep_job_folders()
         except BaseException:
             self._write_db.close()
             raise
@@ -181,6 +182,8 @@ class Store:
     undelete = _forward(Records.undelete)
     get = _forward(Records.get)
     find_report = _forward(Records.find_report)
+    previous_values = _forward(Records.previous_values)
+    previous_lookup = _forward(Records.previous_lookup)
     count = _forward(Records.count)
     audit_rows = _forward(Records.audit_rows)
     iter_rows = _forward(Records.iter_rows)
@@ -249,6 +252,14 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextmanager
+    def transaction(self):
+        """One transaction on the writer's connection (``db.atomic()``; nested blocks become
+        savepoints): everything inside commits together or not at all. SQLite failures inside
+        (disk full, read-only) come out as clear StorageErrors naming the database."""
+        with self.sqlite_errors(), self.db.atomic():
+            yield
 
     @contextmanager
     def sqlite_errors(self):
@@ -543,4 +554,18 @@ def storage_error_from_sqlite(exc: sqlite3.Error, path: Path) -> StorageError:
         return StorageError("db.corrupt", location=where, fix="db.corrupt.fix", detail=str(exc))
     if code == 14:
         return StorageError("db.readonly", location=where, fix="db.readonly.fix", path=str(path))
+    if code == 10 and _nearly_full(path):  # SQLITE_IOERR: a write the full disk refused
+        return StorageError("db.disk_full", location=where, fix="db.disk_full.fix", path=str(path))
     return StorageError("db.io_error", location=where, path=str(path), detail=str(exc))
+
+
+def _nearly_full(path: Path) -> bool:
+    """Whether the disk holding ``path`` has (almost) no room left: SQLite reports some writes
+    that a full disk refused (the WAL, its index) as a plain I/O error."""
+    import shutil
+
+    folder = path if path.is_dir() else path.parent
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False

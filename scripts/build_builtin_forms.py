@@ -63,6 +63,7 @@ class Row:
     sensitive: bool = False
     unit: Text = ("", "")
     code: str = ""  # kexie::code; report forms get theirs numbered by number_indicators()
+    previous: str = ""  # kexie::previous: this row holds that question's previous-period value
 
 
 @dataclass
@@ -103,6 +104,7 @@ SURVEY_COLUMNS: list[tuple[str, str, int]] = [
     (f"kexie::unit::{ZH}", "unit:0", 16),
     (f"kexie::unit::{EN}", "unit:1", 18),
     ("kexie::code", "code", 12),
+    ("kexie::previous", "previous", 16),
 ]
 CHOICE_COLUMNS = [("list_name", 18), ("name", 18), (f"label::{ZH}", 36), (f"label::{EN}", 44)]
 SETTINGS_COLUMNS = [
@@ -214,6 +216,26 @@ def derived(
         severity="warning" if warning else "",
         aggregate=aggregate,
         unit=unit,
+    )
+
+
+def previous_value(name: str, of: str) -> Row:
+    """A hidden row holding ``of``'s value in the same unit's previous period (与上期比较).
+
+    Kexie fills it from local data (``kexie::previous``); other XLSForm tools compute the
+    calculation, '', so every check that reads it is skipped there."""
+    return Row("calculate", name, calculation="''", previous=of)
+
+
+def change_since(name: str, label: Text, now: str, before: str, **warning: object) -> Row:
+    """Percentage change of ``now`` against its previous-period row ``before``."""
+    return derived(
+        name,
+        label,
+        f"if(${{{before}}} != '' and ${{{before}}} > 0 and string(${{{now}}}) != '', "
+        f"round((${{{now}}} - ${{{before}}}) * 100 div ${{{before}}}, 1), '')",
+        PERCENT,
+        **warning,
     )
 
 
@@ -1392,6 +1414,44 @@ def volunteer_form() -> FormSpec:
                 "More than 5,000 people per activity on average. Check both figures and explain.",
             ),
         ),
+        # 与上期比较: the same unit's figures of last month (kexie::previous).
+        previous_value("prev_registered", "vol_registered"),
+        change_since(
+            "registered_change",
+            ("注册志愿者人数较上月增减", "Registered volunteers: change since last month"),
+            "vol_registered",
+            "prev_registered",
+            warning=". >= -50",
+            message=(
+                "注册志愿者人数较上月下降超过 50%，请核实是否有集中注销或漏报，并填写说明。",
+                "Registered volunteers fell by more than 50% since last month. Check for mass "
+                "deregistration or figures left out, and explain.",
+            ),
+        ),
+        derived(
+            "registered_gap",
+            (
+                "注册人数与“上月注册人数＋本月新增”之差",
+                "Registered minus (last month’s registered + new this month)",
+            ),
+            "if(${prev_registered} != '' and string(${vol_registered}) != '' and "
+            "string(${vol_new}) != '', ${vol_registered} - ${prev_registered} - ${vol_new}, '')",
+            PERSONS,
+            kind="integer",
+            hint=(
+                "月末注册人数应约等于上月注册人数加本月新增（减去本月注销）。",
+                "End-of-month registered ≈ last month’s registered + new this month (less those "
+                "who left).",
+            ),
+            warning="abs(.) <= ${prev_registered} * 0.02 + 5",
+            message=(
+                "本月注册人数与“上月注册人数＋本月新增”相差超过 2%，请核实本月新增、注销人数和上月数据，"
+                "并填写说明。",
+                "Registered volunteers differ from last month’s figure plus new this month by more "
+                "than 2%. Check new registrations, those who left and last month’s figure, and "
+                "explain.",
+            ),
+        ),
         end("derived"),
         *cover_rows(),
     ]
@@ -1826,6 +1886,21 @@ def org_form() -> FormSpec:
             ),
         ),
         count("backyards", ("科技小院数", "Science and technology backyards"), UNITS, "last"),
+        # 与上年比较 (kexie::previous)
+        previous_value("prev_members", "members"),
+        change_since(
+            "members_change",
+            ("个人会员人数较上年增减", "Individual members: change since last year"),
+            "members",
+            "prev_members",
+            relevant=ESTABLISHED,
+            warning=". >= -50",
+            message=(
+                "个人会员人数较上年下降超过 50%，请核实是否清理会员或漏报，并填写说明。",
+                "Individual members fell by more than 50% since last year. Check for a clean-up "
+                "of the register or figures left out, and explain.",
+            ),
+        ),
         end("frontline"),
         *cover_rows(),
     ]
@@ -1894,12 +1969,16 @@ def number_indicators(spec: FormSpec) -> None:
         return
     n = 0
     depth_cover = False
+    # 与上期比较 rows check this period against the last; they are not indicators of it.
+    previous = [f"${{{row.name}}}" for row in spec.rows if row.previous]
     for row in spec.rows:
+        if any(ref in row.calculation for ref in previous):
+            continue
         if row.type == "begin_group":
             depth_cover = row.name == "cover"
         elif row.type == "end_group":
             depth_cover = False if row.name == "cover" else depth_cover
-        elif row.type in _CODED_TYPES and row.name and not depth_cover and not row.code:
+        elif row.type.split()[0] in _CODED_TYPES and row.name and not depth_cover and not row.code:
             n += 1
             row.code = f"{n:02d}"
 

@@ -40,8 +40,13 @@ def test_the_sets_are_consistent():
 
 
 def _status_literals(node: ast.AST) -> list[str]:
+    """The status names of a literal collection made only of status names (a collection that
+    also holds other words, e.g. the completeness states data/nil/missing, is another thing)."""
     elts = getattr(node, "elts", None) or []
-    return [e.value for e in elts if isinstance(e, ast.Constant) and e.value in L.STATUSES]
+    words = [e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    if not words or len(words) != len(elts) or not set(words) <= set(L.STATUSES):
+        return []
+    return words
 
 
 def test_no_other_module_spells_out_a_set_of_statuses():

@@ -227,7 +227,20 @@ class FakeStore:
                     t[item["_uuid"]] = dict(item)
         return written
 
-    def backup(self, reason="manual"):
+    def mark_exported(self, form_id, uuids, *, reason=None, author=None):
+        """Like localdb's: what an export sends becomes sent (kexie.lifecycle)."""
+        from kexie import lifecycle
+
+        table, done = self.tables.get(form_id, {}), 0
+        for uid in dict.fromkeys(uuids):
+            row = table.get(uid)
+            if row is not None and row["_status"] in lifecycle.SENT_BY_EXPORT:
+                new = lifecycle.after_export(row["_status"])
+                done += new != row["_status"]
+                row["_status"] = new
+        return done
+
+    def backup(self, reason="manual", *, keep=None):
         self.backups.append(reason)
         return Path(f"/tmp/backup-{reason}-{len(self.backups)}")
 

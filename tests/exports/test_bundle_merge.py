@@ -135,6 +135,9 @@ def test_outside_bundle_refused_unless_allowed(tmp_path, towns):
     assert s.counts["t_report"] == 9
     s = merge_bundles(county, [*towns, other], tmp_path / "c.xlsx", allow_outside=True)
     assert not s.refused and s.counts["t_report"] == 12
+    # ...but such a bundle holds a unit outside its own: said now, refused one level up.
+    assert [w.code for w in s.warnings] == ["bundle.merge.outside_kept"]
+    assert not inspect_bundle(tmp_path / "c.xlsx").valid
     imp = import_bundle(county, other)
     assert imp.refused and imp.refused[0].code == "bundle.import.outside" and not county.tables
 

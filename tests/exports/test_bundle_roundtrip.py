@@ -31,7 +31,13 @@ def _merge_in_process(monkeypatch):
 
 
 def _carried(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k not in ("_source", "_deleted") and v is not None}
+    """What travels: no local columns, and ``exported`` (a local note) as ``finalised``."""
+    from kexie.lifecycle import carried
+
+    out = {k: v for k, v in row.items() if k not in ("_source", "_deleted") and v is not None}
+    if "_status" in out:
+        out["_status"] = carried(out["_status"])
+    return out
 
 
 def test_tricky_values_round_trip_exactly(tmp_path):

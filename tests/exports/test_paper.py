@@ -248,3 +248,38 @@ def test_form_codes_and_table_number_are_read_and_checked(tmp_path):
     with pytest.raises(FormError) as e:
         load_form(book(["01", "01"]))
     assert "01" in e.value.message() or any("01" in p.message() for p in e.value.problems)
+
+
+def test_bundle_reads_like_paper_tables(county, tmp_path):
+    """Reviewer sheets first (cover, 上报情况 with 已报 n/m, 汇总 titled with unit, span and
+    表号), print areas and repeated titles; the data hash does not depend on sheet order."""
+    import python_calamine
+    from openpyxl import load_workbook
+
+    from exports import inspect_bundle
+
+    folder, _ = county
+    out = tmp_path / "county.xlsx"
+    with open_store(folder) as store:
+        summary = export_bundle(store, out)
+        children = store.units.children(COUNTY)
+    names = python_calamine.CalamineWorkbook.from_path(str(out)).sheet_names
+    assert names[0] == "封面" and names[1] == "上报情况"
+    rollups = [i for i, n in enumerate(names) if n.startswith("汇总-")]
+    data = [i for i, n in enumerate(names) if n in ("科技志愿服务月报", "科普场馆参观月报")]
+    assert rollups and data and max(rollups) < min(data)
+    wb = python_calamine.CalamineWorkbook.from_path(str(out))
+    board = wb.get_sheet_by_name("上报情况").to_python()
+    count_rows = [r for r in board if len(r) > 3 and r[2] == "已报/应报"]
+    assert count_rows
+    assert f"已报 3/{len(children)}" in count_rows[0][3:]  # three townships sent their reports
+    title = wb.get_sheet_by_name("汇总-科技志愿服务月报").to_python()[0][0]
+    assert "科技志愿服务月报" in title and f"（{COUNTY}）" in title and "表号：科协月1表" in title
+    ws = load_workbook(out)["汇总-科技志愿服务月报"]
+    assert ws.print_title_rows.replace("$", "") == "1:3" and ws.print_area
+    header = [c.value for c in ws[3]]
+    assert ws.row_dimensions[3].height and ws.row_dimensions[3].height >= 30  # wrapped header
+    assert all(ws.column_dimensions[c.column_letter].width <= 15 for c in ws[3][3:] if c.value)
+    assert header[:3] == ["单位代码", "单位名称", "报告期"]
+    check = inspect_bundle(out)
+    assert check.valid and check.sha256 == summary.sha256

@@ -218,7 +218,7 @@ def test_samples_pass_every_error_check(form_id):
             answers, explanations = sample_answers(
                 form_id, rng, unit_code=UNITS[seed % 4], period=period, previous=previous
             )
-            result = evaluate(form, answers)
+            result = evaluate(form, answers, previous=previous)  # 与上期比较 included
             assert result.errors == [], (seed, period, [str(p) for p in result.errors])
             warnings = {p.location.field for p in result.warnings}
             assert warnings == set(explanations), (seed, period, warnings, explanations)

@@ -144,3 +144,51 @@ def test_editing_a_finalised_report_asks_for_a_reason(qtbot, window, answers, ty
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     audit = window.store.audit_rows(FORM, page.uuid)
     assert any(a["field"] == "vol_orgs" and a["reason"] == answers.text for a in audit)
+
+
+def test_last_periods_value_beside_each_input_and_the_drop_warning(qtbot, county_store, answers):
+    """与上期比较: the 上期 column shows September's figures; a fall of more than half in
+    registered volunteers is a warning that needs its explanation."""
+    from desktop.mainwindow import MainWindow
+    from tests.gui.conftest import destroy
+
+    store = county_store
+    september = {
+        "vol_registered": 2400,
+        "vol_new": 30,
+        "vol_female": 900,
+        "vol_young": 1000,
+        "vol_retired": 200,
+        "vol_active": 400,
+        "vol_orgs": 12,
+        "activities": 30,
+        "activities_rural": 12,
+        "activities_online": 3,
+        "people_served": 2500,
+        "service_hours": 900.0,
+    }
+    store.save(FORM, september, unit=store.unit_code, period="2026-09")
+    window = MainWindow(store)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        _check_previous_column(window)
+    finally:
+        destroy(window)
+
+
+def _check_previous_column(window):
+    page = _open(window)
+    assert page._headers[3].text() == "上期"
+    assert page.rows["vol_registered"].previous.text() == "2400"
+    assert page.rows["service_hours"].previous.text() == "900"
+    assert page.rows["unit_head"].previous.text() == ""
+    page.set_raw("vol_registered", "1000")
+    page.set_raw("vol_new", "20")
+    state = page.engine.state("registered_change")
+    assert state.severity == "warning"
+    assert "下降超过 50%" in page.rows["registered_change"].message.text()
+    assert page.rows["registered_change"].explain.isEnabled()
+    # A new report for another period compares with that period's previous one (none here).
+    page.period_box.setCurrentIndex(page.period_box.findData("2026-08"))
+    assert page.rows["vol_registered"].previous.text() == ""

@@ -15,9 +15,9 @@ def evaluations(monkeypatch):
     calls = []
     real = localdb.records._evaluate
 
-    def counting(form, values):
+    def counting(form, values, previous=None):
         calls.append(form.form_id)
-        return real(form, values)
+        return real(form, values, previous)
 
     monkeypatch.setattr(localdb.records, "_evaluate", counting)
     return calls

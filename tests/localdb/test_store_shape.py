@@ -20,6 +20,8 @@ FORWARDED = [
     "undelete",
     "get",
     "find_report",
+    "previous_values",
+    "previous_lookup",
     "count",
     "audit_rows",
     "iter_rows",
