@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 import i18n
-from desktop import dialogs
+from desktop import dialogs, importlog
 from desktop.lang import notifier, switch_language
 from i18n import tr
 
@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
             self.file_menu.addAction(act) if act else self.file_menu.addSeparator()
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.act_quit)
+        importlog.install(self, after=self.act_merge)  # 导入记录…
 
         self.lang_menu = bar.addMenu("")
         self.lang_menu.setObjectName("lang_menu")

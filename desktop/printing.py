@@ -90,7 +90,12 @@ def _e(text: object) -> str:
     return html.escape(str(text or ""))
 
 
-_TABLE = 'border="1" cellspacing="0" cellpadding="3" width="100%" style="border-collapse: collapse; border-color: #000;"'
+def _table_attrs(size: float, pad: int = 3) -> str:
+    """A ruled table: one style attribute (Qt reads only one), cell padding in pixels."""
+    return (
+        f'border="1" cellspacing="0" cellpadding="{pad}" width="100%" '
+        f'style="border-collapse: collapse; border-color: #000; font-size: {size}pt;"'
+    )
 
 
 def _heading(paper: Paper) -> str:
@@ -136,14 +141,13 @@ def _form_table(paper: Paper, size: float = TABLE_PT, pad: int = 3) -> str:
         if ln.heading:
             rows.append(f'<tr><td colspan="4"><b>{_e(ln.label)}</b></td></tr>')
             continue
-        pad = "&nbsp;" * (ln.indent * 4)
+        indent = "&nbsp;" * (ln.indent * 4)
         rows.append(
-            f"<tr><td>{pad}{_e(ln.label)}</td><td align='center'>{_e(ln.unit)}</td>"
+            f"<tr><td>{indent}{_e(ln.label)}</td><td align='center'>{_e(ln.unit)}</td>"
             f"<td align='center'>{_e(ln.code)}</td><td align='right'>{_e(ln.value)}</td></tr>"
         )
     widths = '<col width="58%"><col width="13%"><col width="9%"><col width="20%">'
-    table = _TABLE.replace('cellpadding="3"', f'cellpadding="{pad}"')
-    return f'<table {table} style="font-size: {size}pt;">{widths}{"".join(rows)}</table>'
+    return f"<table {_table_attrs(size, pad)}>{widths}{''.join(rows)}</table>"
 
 
 def _notes(paper: Paper) -> str:
@@ -190,7 +194,7 @@ def _sections(paper: Paper) -> str:
     for title, items in paper.sections:
         out.append(f'<p style="margin-top: 10px; font-size: 11pt;"><b>{_e(title)}</b></p>')
         rows = "".join(f"<tr><td width='45%'>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in items)
-        out.append(f'<table {_TABLE} style="font-size: 9pt;">{rows}</table>')
+        out.append(f"<table {_table_attrs(9)}>{rows}</table>")
     return "".join(out)
 
 
@@ -242,7 +246,7 @@ def breakdown_chunks(paper: Paper, per_page: int) -> list[str]:
             )
         out.append(
             f'<p align="center" style="font-size: 12pt; font-weight: bold;">{_e(title)}</p>'
-            f'<table {_TABLE} style="font-size: {BREAKDOWN_PT}pt;"><thead><tr>{head}</tr></thead>'
+            f"<table {_table_attrs(BREAKDOWN_PT, 2)}><thead><tr>{head}</tr></thead>"
             f"{''.join(rows)}</table>"
         )
     return out

@@ -104,8 +104,10 @@ def export_text(store: Any, s: Any) -> str:
 
 def import_text(store: Any, s: Any) -> str:
     """Summary of ``import_bundle``: added, superseded, unchanged, refused and why."""
+    warnings = list(getattr(s, "warnings", []) or [])
+    notes = _section("ui.summary.warnings", _problems(warnings), count=len(warnings))
     if s.refused:
-        return "\n".join([tr("ui.summary.refused_all"), *_problems(s.refused)])
+        return "\n".join([tr("ui.summary.refused_all"), *_problems(s.refused), *notes])
     out = [
         tr("ui.summary.added", count=s.added),
         tr("ui.summary.unchanged", count=s.unchanged),
@@ -122,6 +124,7 @@ def import_text(store: Any, s: Any) -> str:
         out.append(tr("ui.summary.forms_added", forms=tr("ui.list_sep").join(s.forms_added)))
     if s.backup:
         out.append(tr("ui.summary.backup", path=str(s.backup)))
+    out += notes
     return "\n".join(out)
 
 

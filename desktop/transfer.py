@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -27,7 +29,7 @@ from desktop import dialogs, summaries
 from desktop.ops import Op, run_op
 from forms.periods import label as period_label
 from forms.periods import last_periods
-from i18n import tr
+from i18n import shown, tr
 
 
 def _default_name(store: Any, kind: str) -> str:
@@ -209,10 +211,19 @@ class MergeDialog(QDialog):
         self.resize(640, 420)
 
     def add_paths(self, paths: list[str]) -> None:
-        existing = {self.files.item(i).text() for i in range(self.files.count())}
+        existing = set(self.paths())
         for p in paths:
             if p not in existing:
-                self.files.addItem(p)
+                existing.add(p)
+                item = QListWidgetItem(shown(p))  # control/bidi characters shown escaped
+                item.setData(Qt.ItemDataRole.UserRole, p)
+                self.files.addItem(item)
+
+    def paths(self) -> list[str]:
+        """The chosen files (as given, not as shown)."""
+        return [
+            self.files.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.files.count())
+        ]
 
     def _add(self) -> None:
         self.add_paths(dialogs.open_files(self, tr("ui.merge.add"), dialogs.xlsx_filter()))
@@ -230,7 +241,7 @@ class MergeDialog(QDialog):
 
     def start(self) -> Op | None:
         """Run the merge in the background."""
-        paths = [self.files.item(i).text() for i in range(self.files.count())]
+        paths = self.paths()
         out = self.out.edit.text().strip()
         if not paths or not out:
             dialogs.warn(self, tr("ui.action.merge"), tr("ui.merge.need_files"))

@@ -64,6 +64,7 @@ from exports.stage import (
     open_staging,
     read_for_merge,
 )
+from exports.writer import SHEET_WRITERS
 from exports.xlsx_stream import UNIT_SLOT_MARK, Renderer
 from i18n import get_language, normalise_language, tr
 from i18n.errors import BundleError, KexieError, Location, Problem, UsageError
@@ -454,7 +455,7 @@ class _Merge:
         spec = self.content.specs[table]
         names = tuple(c.name for c in spec.columns)
         good = {src for (src, t), lay in self.layouts.items() if t == table and lay == names}
-        if engine != "stream":
+        if not SHEET_WRITERS[engine].takes_templates:
             good = set()
         norm = self.content.normalisers[table]
         unit_at = names.index("~unit_name") if "~unit_name" in names else None

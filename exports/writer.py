@@ -13,8 +13,10 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO, ClassVar, Protocol
 
 import xlsxwriter
 import xlsxwriter.exceptions
@@ -36,7 +38,76 @@ from i18n.errors import BundleError, Location
 from kexie.jobfiles import JobFiles
 from kexie.tasks import NULL_TASK, TaskState
 
-ENGINES = ("stream", "xlsxwriter")
+
+class SheetWriter(Protocol):
+    """How the rows of the data sheets get into the workbook (the human sheets, the manifest
+    and the form definitions always go through xlsxwriter). Both engines conform
+    (``tests/exports/test_sheet_writers.py``)."""
+
+    name: str
+    takes_templates: bool  # rows may come as cell XML rendered beforehand (Renderer.template)
+
+    @property
+    def options(self) -> Mapping[str, bool]:
+        """xlsxwriter Workbook options this writer needs."""
+        ...
+
+    def add_rows(self, ws, table: TableData, task: TaskState) -> None:
+        """Put ``table``'s rows into the data sheet ``ws`` (now, or when the file is finished)."""
+
+    def finish(self, base: str, out: BinaryIO) -> None:
+        """Write the complete workbook to ``out`` from the closed xlsxwriter file ``base``."""
+
+
+class StreamSheetWriter:
+    """The fast path: data rows are streamed into the finished xlsxwriter file
+    (``xlsx_stream.splice``) as cell XML; the base workbook is small, so kept in memory."""
+
+    name = "stream"
+    takes_templates = True
+    options: ClassVar[Mapping[str, bool]] = {"constant_memory": False, "in_memory": True}
+
+    def __init__(self) -> None:
+        self.fills: dict[str, tuple[int, int, Callable[[], Iterable[Sequence]]]] = {}
+
+    def add_rows(self, ws, table: TableData, task: TaskState) -> None:
+        ncols = len(table.spec.columns)
+        self.fills[f"xl/worksheets/sheet{ws.index + 1}.xml"] = (table.count, ncols, table.rows)
+
+    def finish(self, base: str, out: BinaryIO) -> None:
+        xlsx_stream.splice(base, out, self.fills)
+
+
+class CellSheetWriter:
+    """The mature path: every cell through xlsxwriter (``constant_memory``) with its type."""
+
+    name = "xlsxwriter"
+    takes_templates = False
+    options: ClassVar[Mapping[str, bool]] = {"constant_memory": True, "in_memory": False}
+
+    def add_rows(self, ws, table: TableData, task: TaskState) -> None:
+        _exact_numbers(ws)
+        _write_rows(ws, table.rows(), task)
+
+    def finish(self, base: str, out: BinaryIO) -> None:
+        with open(base, "rb") as src:
+            shutil.copyfileobj(src, out)
+
+
+SHEET_WRITERS: dict[str, type[StreamSheetWriter] | type[CellSheetWriter]] = {
+    w.name: w for w in (StreamSheetWriter, CellSheetWriter)
+}
+ENGINES = tuple(SHEET_WRITERS)
+
+
+def sheet_writer(engine: str) -> SheetWriter:
+    """A new writer for ``engine`` (``"stream"`` or ``"xlsxwriter"``)."""
+    try:
+        return SHEET_WRITERS[engine]()
+    except KeyError:
+        raise ValueError(f"engine {engine!r}: one of {', '.join(ENGINES)}") from None
+
+
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\']")
 
 
@@ -113,6 +184,7 @@ def write_bundle(
         g.name = names.take(g.name)
     manifest["manifest_sha256"] = manifest_digest(manifest)
 
+    writer = sheet_writer(engine)
     try:
         job = JobFiles(folder, "write")
     except OSError as exc:
@@ -120,7 +192,7 @@ def write_bundle(
     try:
         base = str(job.path("base.tmp"))
         final = str(job.path("xlsx.tmp"))
-        fills = _build(
+        _build(
             base,
             manifest,
             cover_name,
@@ -130,17 +202,13 @@ def write_bundle(
             grids,
             form_blobs,
             lang,
-            engine,
+            writer,
             task,
             folder,
         )
         task.check()
         with open(final, "wb") as fh:
-            if engine == "stream":
-                xlsx_stream.splice(base, fh, fills)
-            else:
-                with open(base, "rb") as src:
-                    fh.write(src.read())
+            writer.finish(base, fh)
             fh.flush()
             os.fsync(fh.fileno())
         task.check()
@@ -166,16 +234,15 @@ def _build(
     grids,
     form_blobs,
     lang,
-    engine,
+    writer: SheetWriter,
     task,
     folder=None,
-):
+) -> None:
     options = {
         "strings_to_formulas": False,
         "strings_to_numbers": False,
         "strings_to_urls": False,
-        "constant_memory": engine == "xlsxwriter",
-        "in_memory": engine == "stream",  # the base workbook is small: no temporary files
+        **writer.options,
     }
     if folder is not None:  # constant_memory's scratch files: beside the output, never in TEMP
         options["tmpdir"] = str(folder)
@@ -220,7 +287,6 @@ def _build(
     cover_ws.set_landscape()
     cover_ws.activate()
 
-    fills = {}
     for i, t in enumerate(tables):
         ws = data_ws[t.spec.table]
         cols = t.spec.columns
@@ -240,10 +306,7 @@ def _build(
         ws.set_footer("&C&P / &N")
         if t.spec.table == TOMBSTONE_TABLE:
             ws.hide()
-        if engine == "stream":
-            fills[f"xl/worksheets/sheet{ws.index + 1}.xml"] = (t.count, ncols, t.rows)
-        else:
-            _write_rows(ws, t.rows(), task)
+        writer.add_rows(ws, t, task)
         task.report(0.5 * (i + 1) / max(len(tables), 1), tr("bundle.progress.writing", lang))
 
     for g, ws in zip(grids, grid_ws, strict=True):
@@ -266,7 +329,19 @@ def _build(
             forms_ws.write_string(r, 3, text[start : start + MANIFEST_CHUNK])
     forms_ws.hide()
     wb.close()
-    return fills
+
+
+def _exact_numbers(ws) -> None:
+    """Make the data sheet ``ws`` write numbers exactly, as the stream engine does (``repr``).
+    xlsxwriter writes them at 16 significant digits (``%.16G``), so 0.30000000000000004 read
+    back as 0.3 and the bundle failed its own data hash."""
+
+    def number_element(number, attributes=()) -> None:
+        attr = "".join(f' {k}="{ws._escape_attributes(v)}"' for k, v in attributes)
+        text = repr(number) if type(number) is float else str(number)
+        ws.fh.write(f"<c{attr}><v>{text}</v></c>")
+
+    ws._xml_number_element = number_element
 
 
 def _write_rows(ws, rows, task: TaskState) -> None:
