@@ -40,6 +40,12 @@ REPEAT_CASES = {
     "count(${hh}[age >= 18])": 3,
     "count(/data/hh[age >= 18])": 3,
     "count(/data/hh[./age >= 18])": 3,
+    # ${age} or /data/hh/age inside the predicate: the instance's own age (JavaRosa
+    # contextualises references into the repeat by the predicate's context node)
+    "count(${hh}[${age} >= 18])": 3,
+    "sum(${hh}[${age} >= 18]/age)": 120,
+    "count(/data/hh[/data/hh/age >= 18])": 3,
+    "count(${hh}[position(.) > 2])": 2,
     # the predicate on the field step: "." is each age
     "count(/data/hh/age[. >= 18])": 3,
     "count(/data/hh/age[. >= 18 and . < 65])": 2,
