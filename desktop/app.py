@@ -124,6 +124,7 @@ def run_app(data_dir: str | None = None) -> int:
             window.db.hand_back()  # queued writes are made; the UI thread closes the store
             shiboken6.delete(window)  # before the store closes: nothing may query it after
         store.close()
+        logs.stop()  # a clean end: no crash report left
 
 
 READY_PAGE = "KEXIE_READY_PAGE"

@@ -1,4 +1,4 @@
-"""Dashboard: charts (matplotlib Figures from ``exports.charts`` in Qt canvases) and the
+"""Dashboard: charts (matplotlib Figures from ``desktop.charts`` in Qt canvases) and the
 completeness board (which subordinate units reported for which period, nil, missing)."""
 
 from __future__ import annotations
@@ -63,6 +63,43 @@ def completeness(store: Any, form: Any, periods: list[str]) -> list[tuple[str, s
     ]
 
 
+def timeliness_board(store: Any, form: Any, periods: list[str]) -> tuple[list, bool]:
+    """([(code, name, [cell per period], rates)], whether the form states a deadline): the
+    cells of ``exports.rollup.Completeness.cell`` (state, on time / late) and the rates of
+    ``exports.timeliness.rates``, as ``kexie status`` and the bundle's 上报情况 show them."""
+    from exports.rollup import Completeness
+    from exports.timeliness import arrivals, arrived_row, rates
+
+    me = store.unit_code
+    units = store.units
+    expected = [(me, units.get(me).name if units.get(me) else me)]
+    expected += [(u.code, u.name) for u in units.children(me)]
+    codes = {c for c, _ in expected}
+
+    def group(code: str | None) -> tuple[str, str]:
+        if code:
+            for u in units.path(code):
+                if u.code in codes and u.code != me:
+                    return u.code, u.name
+        return me, expected[0][1]
+
+    rule = form.settings.get("kexie::due") or None
+    board = Completeness(expected, group, None)
+    board.declare(form.form_id, form.title(), form.period_type, due=rule)
+    wanted = set(periods)
+    arrived = arrivals(store)
+    for row in store.records(form.form_id, status=list(REPORTED)):
+        if row.get("_period") in wanted:
+            board.add(
+                form.form_id, form.title(), arrived_row(row, group(row.get("_unit"))[0], arrived)
+            )
+    out = []
+    for code, name in expected:
+        cells = [board.cell(form.form_id, code, p) for p in periods]
+        out.append((code, name, cells, rates(cells)))
+    return out, bool(rule)
+
+
 class DashboardPage(QWidget):
     """Charts and the completeness board; redrawn when records change."""
 
@@ -90,6 +127,11 @@ class DashboardPage(QWidget):
         head.addWidget(self.board_title)
         head.addWidget(self.board_form)
         head.addStretch(1)
+        from PySide6.QtWidgets import QPushButton
+
+        self.btn_templates = QPushButton(objectName="btn_templates")
+        self.btn_templates.clicked.connect(self.make_templates)
+        head.addWidget(self.btn_templates)
         head.addWidget(self.btn_print)
         head.addWidget(self.btn_pdf)
         board_box = QVBoxLayout()
@@ -140,6 +182,7 @@ class DashboardPage(QWidget):
 
         retranslate_buttons(self.btn_print, self.btn_pdf)
         self.board_title.setText(tr("ui.dash.board"))
+        self.btn_templates.setText(tr("template.ui.action"))
         current = self.board_form.currentData()
         self.board_form.blockSignals(True)
         self.board_form.clear()
@@ -153,7 +196,7 @@ class DashboardPage(QWidget):
 
     def refresh(self) -> None:
         """Redraw the charts and the board from the store."""
-        from exports import charts
+        from desktop import charts
 
         notice = charts.font_notice()
         self.notice.setText(notice or "")
@@ -182,6 +225,19 @@ class DashboardPage(QWidget):
             self.charts.addWidget(canvas, i // 2, i % 2)
             self.canvases.append(canvas)
 
+    def make_templates(self) -> None:
+        """Fill-in templates of the board's form for the last period, one per subordinate."""
+        from desktop.returns import start_templates
+        from forms.periods import current_period, previous_period
+
+        form_id = self.board_form.currentData()
+        if not form_id:
+            return
+        form = self.store.form(form_id)
+        start_templates(
+            self.window_, form, previous_period(current_period(form.period_type or "month"))
+        )
+
     def refresh_board(self) -> None:
         """Fill the completeness board for the chosen report form and recent periods."""
         form_id = self.board_form.currentData()
@@ -190,16 +246,28 @@ class DashboardPage(QWidget):
             return
         form = self.store.form(form_id)
         periods = last_periods(form.period_type or "month", BOARD_PERIODS)
-        rows = completeness(self.store, form, periods)
-        self.board.setColumnCount(1 + len(periods))
+        rows, timed = timeliness_board(self.store, form, periods)
+        extra = [tr("timely.col.rate_reported"), tr("timely.col.rate_on_time")] if timed else []
+        self.board.setColumnCount(1 + len(periods) + len(extra))
         self.board.setHorizontalHeaderLabels(
-            [tr("ui.dash.unit")] + [period_label(p) for p in periods]
+            [tr("ui.dash.unit")] + [period_label(p) for p in periods] + extra
         )
         self.board.setRowCount(len(rows))
-        for r, (_code, name, states) in enumerate(rows):
+        for r, (_code, name, cells, rate) in enumerate(rows):
             self.board.setItem(r, 0, QTableWidgetItem(name))
-            for c, state in enumerate(states, start=1):
-                item = QTableWidgetItem(tr(f"ui.dash.state.{state}"))
+            for c, cell in enumerate(cells, start=1):
+                state = cell["state"]
+                text = tr(f"ui.dash.state.{state}")
+                if cell["timely"] == "late":
+                    text += tr("timely.late_days", n=cell["days_late"])
+                item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 item.setBackground(QBrush(QColor(STATE_COLORS[state])))
+                if cell["timely"] == "late":
+                    item.setForeground(QBrush(QColor("#8c1d18")))
+                self.board.setItem(r, c, item)
+            for c, value in enumerate((rate["rate_reported"], rate["rate_on_time"]) if timed else (),
+                                      start=1 + len(periods)):  # fmt: skip
+                item = QTableWidgetItem("-" if value is None else f"{value * 100:.0f}%")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.board.setItem(r, c, item)

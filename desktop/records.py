@@ -336,6 +336,8 @@ class RecordsPage(QWidget):
         self.btn_open = QPushButton(objectName="btn_open")
         self.btn_delete = QPushButton(objectName="btn_delete")
         self.btn_undo = QPushButton(objectName="btn_undo")
+        self.btn_return = QPushButton(objectName="btn_return")
+        self.btn_return.clicked.connect(self.return_current)
         self.btn_open.clicked.connect(self.open_current)
         self.btn_delete.clicked.connect(self.delete_current)
         self.btn_undo.clicked.connect(self.undo_stack.undo)
@@ -354,6 +356,7 @@ class RecordsPage(QWidget):
         foot.addWidget(self.btn_open)
         foot.addWidget(self.btn_delete)
         foot.addWidget(self.btn_undo)
+        foot.addWidget(self.btn_return)
         foot.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -451,6 +454,20 @@ class RecordsPage(QWidget):
             InterviewPage(self.window_, form, uuid=record["_uuid"], reason=reason)
         )
 
+    def return_current(self) -> None:
+        """Return the selected subordinate's report for correction (退回)."""
+        from desktop.returns import can_return, start_return
+
+        record = self._current()
+        if record is None or self.model is None:
+            return
+        form = self.model.form
+        full = self.store.get(form.form_id, record["_uuid"]) or record
+        if not can_return(self.store, form, full):
+            dialogs.warn(self, tr("returns.ui.title"), tr("returns.ui.cannot"))
+            return
+        start_return(self.window_, form, full, self)
+
     def delete_current(self) -> None:
         """Delete the selected record (undo with Ctrl+Z or the Undo button)."""
         record = self._current()
@@ -474,6 +491,7 @@ class RecordsPage(QWidget):
         self.btn_open.setText(tr("ui.records.open"))
         self.btn_delete.setText(tr("ui.records.delete"))
         self.btn_undo.setText(tr("ui.records.undo"))
+        self.btn_return.setText(tr("returns.ui.button"))
         for i in range(self.form_box.count()):
             self.form_box.setItemText(i, self.store.form(self.form_box.itemData(i)).title())
         if self.model is not None:

@@ -91,6 +91,9 @@ class ReportPage(QWidget):
         self.status = "draft"
         self.reason: str | None = None
         self.explanations: dict[str, str] = {}
+        self.record_unit: str | None = None  # a subordinate's report opened at the county
+        self.open_ret: dict | None = None  # the unanswered return (退回) of this report
+        self.record: dict | None = None
         self._edited: set[str] = set()
         self.period = period or current_period(form.period_type or "month")
         self.engine = self._new_engine()
@@ -112,6 +115,11 @@ class ReportPage(QWidget):
         head.addWidget(self.period_box)
         head.addWidget(self.status_label)
 
+        self.return_banner = QLabel(objectName="return_banner", wordWrap=True)
+        self.return_banner.setStyleSheet(
+            "background: #fdecea; color: #8c1d18; border: 1px solid #f4c7c3; padding: 8px;"
+        )
+        self.return_banner.setVisible(False)
         self.grid_host = QWidget(objectName="report_grid")
         self.grid = QGridLayout(self.grid_host)
         self.grid.setHorizontalSpacing(0)
@@ -127,6 +135,8 @@ class ReportPage(QWidget):
         self.btn_nil = QPushButton(objectName="btn_nil")
         self.btn_edit = QPushButton(objectName="btn_edit")
         self.btn_finalise = QPushButton(objectName="btn_finalise")
+        self.btn_return = QPushButton(objectName="btn_return")
+        self.btn_return.clicked.connect(self.return_report)
         self.btn_back.clicked.connect(self.close_page)
         self.btn_nil.clicked.connect(self.nil_report)
         self.btn_edit.clicked.connect(self.unlock)
@@ -144,12 +154,14 @@ class ReportPage(QWidget):
         foot.addWidget(self.summary, 1)
         foot.addWidget(self.btn_print)
         foot.addWidget(self.btn_pdf)
+        foot.addWidget(self.btn_return)
         foot.addWidget(self.btn_nil)
         foot.addWidget(self.btn_edit)
         foot.addWidget(self.btn_finalise)
 
         layout = QVBoxLayout(self)
         layout.addLayout(head)
+        layout.addWidget(self.return_banner)
         layout.addWidget(scroll, 1)
         layout.addLayout(foot)
         notifier().changed.connect(self.retranslate)
@@ -279,6 +291,12 @@ class ReportPage(QWidget):
             )
         record = self.store.get(self.form.form_id, self.uuid) if self.uuid else None
         self.status = (record or {}).get("_status", "draft")
+        from exports.returns import open_return
+
+        self.record = record
+        self.record_unit = (record or {}).get("_unit") or self.store.unit_code
+        returns = (record or {}).get("_returns")
+        self.open_ret = open_return(returns) if self.status == lifecycle.RETURNED else None
         self.explanations = dict(_json((record or {}).get("_explanations")) or {})
         if record:
             for name in self.order:
@@ -294,7 +312,7 @@ class ReportPage(QWidget):
         """The paper form of the report as it stands on screen (exports.paper)."""
         from exports.paper import report_paper_from
 
-        row = {**self._values(), "_unit": self.store.unit_code, "_period": self.period,
+        row = {**self._values(), "_unit": self.record_unit or self.store.unit_code, "_period": self.period,
                "_status": self.status, "_explanations": self._current_explanations()}  # fmt: skip
         return [report_paper_from(self.store, self.form, row, None)]
 
@@ -315,14 +333,27 @@ class ReportPage(QWidget):
         form_id, uuid, unit, period = (
             self.form.form_id,
             self.uuid,
-            self.store.unit_code,
+            self.record_unit or self.store.unit_code,
             self.period,
         )
-        evaluation = self.engine.evaluation()  # a fresh object: safe to hand to the DB worker
+        evaluation = self.engine.evaluation()
+        # Finalising a returned report answers the return with the clerk's reason (it travels up).
+        respond = (
+            self.reason if status == "finalised" and self.open_ret is not None else None
+        )  # a fresh object: safe to hand to the DB worker
         author, reason = self.store.clerk, self.reason
         explanations = self._current_explanations()
 
         def job(store: Any) -> str:
+            if respond:
+                from exports.returns import record_response
+
+                with store.db.atomic():
+                    store.save(form_id, evaluation.values, uuid=uuid, unit=unit, period=period,
+                               status=status, author=author, reason=reason,
+                               explanations=explanations, evaluation=evaluation)  # fmt: skip
+                    record_response(store, form_id, uuid, respond, author=author)
+                return uuid
             return store.save(
                 form_id,
                 evaluation.values,
@@ -371,6 +402,9 @@ class ReportPage(QWidget):
             if locked:
                 r.explain.setEnabled(False)
         self.btn_edit.setVisible(locked)
+        from desktop.returns import can_return
+
+        self.btn_return.setVisible(can_return(self.store, self.form, self.record))
         self.btn_finalise.setEnabled(not locked)
         self.btn_nil.setEnabled(not locked)
 
@@ -439,6 +473,11 @@ class ReportPage(QWidget):
                 needs = warn
             else:
                 text, style, needs = "", "", False
+            comment = ((self.open_ret or {}).get("fields") or {}).get(name)
+            if comment:
+                note = tr("returns.ui.comment", comment=comment)
+                text = f"{note}\n{text}" if text else note
+                style = style or ERROR_STYLE
             row.message.setText(text)
             row.message.setStyleSheet(style)
             row.explain.setEnabled(needs and not self.locked)
@@ -507,6 +546,12 @@ class ReportPage(QWidget):
                 tr("ui.report.explain_needed", count=len(unexplained)),
             )
             return False
+        if self.open_ret is not None and not (self.reason or "").strip():
+            reason = dialogs.ask_text(self, tr("returns.ui.respond_title"),
+                                      tr("returns.ui.respond", reason=self.open_ret.get("reason", "")))  # fmt: skip
+            if not reason:
+                return False
+            self.reason = reason
         w = self._save(status="finalised", done=self._finalised)
         return w.ok if w.finished else True
 
@@ -514,6 +559,7 @@ class ReportPage(QWidget):
         if not shiboken6.isValid(self):
             return
         self.status, self.reason, self._dirty = "finalised", None, False
+        self.open_ret = None
         self._apply_lock()
         self.retranslate()
         self.window_.notify_changed(self.form.form_id)
@@ -546,6 +592,18 @@ class ReportPage(QWidget):
             done=done,
             failed=lambda exc: show_error(self if shiboken6.isValid(self) else None, exc),
         )
+
+    def return_report(self) -> None:
+        """Send this subordinate's report back for correction (退回)."""
+        from desktop.returns import start_return
+
+        def reload() -> None:
+            if shiboken6.isValid(self):
+                self._load()
+                self.retranslate()
+
+        if self.record is not None:
+            start_return(self.window_, self.form, self.record, self, on_done=reload)
 
     def unlock(self) -> None:
         """Edit a finalised report: a reason is required and recorded in the audit trail.
@@ -654,13 +712,20 @@ class ReportPage(QWidget):
         self.btn_nil.setText(tr("ui.report.nil"))
         self.btn_edit.setText(tr("ui.edit.button"))
         self.btn_finalise.setText(tr("ui.report.finalise"))
+        self.btn_return.setText(tr("returns.ui.button"))
+        if self.open_ret is not None:
+            e = self.open_ret
+            self.return_banner.setText(tr("returns.ui.banner", by=e.get("by_name") or e.get("by", ""),
+                                          at=str(e.get("at", ""))[:10], reason=e.get("reason", "")))  # fmt: skip
+        self.return_banner.setVisible(self.open_ret is not None)
         from desktop.printing import retranslate_buttons
 
         retranslate_buttons(self.btn_print, self.btn_pdf)
         self._refresh_all()
 
     def _unit_name(self) -> str:
-        unit = self.store.units.get(self.store.unit_code) if self.store.unit_code else None
+        code = self.record_unit or self.store.unit_code
+        unit = self.store.units.get(code) if code else None
         return unit.name if unit else ""
 
 

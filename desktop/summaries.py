@@ -144,3 +144,16 @@ def merge_text(store: Any, s: Any) -> str:
                     count=len(s.conflicts))  # fmt: skip
     out += _section("ui.summary.warnings", _problems(s.warnings), count=len(s.warnings))
     return "\n".join(out)
+
+
+def parcel_text(kind: str, data: dict) -> str:
+    """What importing a return, a form package or a filled-in template did, in words."""
+    if kind == "kexie-return":
+        key = "returns.ui.imported" if data.get("applied") else "returns.ui.already"
+        return tr(key, reason=data.get("reason", ""), period=data.get("period") or "")
+    if kind == "kexie-forms":
+        added = "、".join(data.get("added") or []) or "-"
+        return tr("packages.ui.imported", added=added,
+                  unchanged=len(data.get("unchanged") or []))  # fmt: skip
+    status = data.get("status", "")
+    return tr(f"template.ui.{status}", period=data.get("period", ""), unit=data.get("unit", ""))

@@ -151,11 +151,27 @@ def start_import(window: Any, path: str | None = None) -> Op | None:
 
     def job(task: Any) -> Any:
         from exports import import_bundle
+        from exports.loop_cli import import_any
 
+        # A return (退回), a form package or a filled-in template is recognised by its manifest.
+        kind, other, refused = import_any(store, path, allow_outside=False, task=task)
+        if other is not None:
+            return ("other", kind, other, refused)
         return import_bundle(store, path, task=task)
 
     def done(summary: Any) -> None:
         window.notify_changed("")
+        if isinstance(summary, tuple) and summary[:1] == ("other",):
+            _, kind, data, refused = summary
+            text = summaries.parcel_text(kind, data)
+            if refused:
+                text += "\n" + "\n".join(p["message"] for p in refused[:20])
+                dialogs.warn(window, tr("ui.import.refused_title"),
+                             tr("ui.import.done", file=Path(path).name, summary=text))  # fmt: skip
+            else:
+                dialogs.inform(window, tr("ui.import.done_title"),
+                               tr("ui.import.done", file=Path(path).name, summary=text))  # fmt: skip
+            return
         text = summaries.import_text(store, summary)
         if summary.refused:
             dialogs.warn(window, tr("ui.import.refused_title"),

@@ -255,6 +255,8 @@ def check_program(app: Path, work: Path, *, copy: bool = True, xvfb: bool = True
     if form.exists():
         shutil.copy(form, home / "survey.xlsx")
         cmd("forms check (built-in form, pyxform)", ["forms", "check", str(home / "survey.xlsx")])
+        (home / "answers.json").write_text("{}", encoding="utf-8")
+        cmd("forms try", ["forms", "try", str(home / "survey.xlsx"), str(home / "answers.json")])
     for code, folder in zip(TOWNSHIPS, towns, strict=True):
         cmd(f"init {code}", ["--data", str(folder), "init", "--unit", code])
         cmd(f"demo {code}", ["--data", str(folder), "demo", "--records", "30", "--seed", "1"])
@@ -277,6 +279,10 @@ def check_program(app: Path, work: Path, *, copy: bool = True, xvfb: bool = True
         "--period", period, "--out", str(home / "report.pdf")])  # fmt: skip
     pdf = home / "report.pdf"
     checks.add("PDF written", pdf.exists() and pdf.read_bytes()[:5] == b"%PDF-")
+    cmd("forms publish", ["--data", str(county), "forms", "publish", "kexie_volunteer_monthly",
+        "--out", str(home / "forms.xlsx")])  # fmt: skip
+    cmd("status", ["--data", str(county), "status"])
+    cmd("imports", ["--data", str(county), "imports"])
     cmd("backup", ["--data", str(county), "backup"])
     backups = sorted((county / "backups").glob("*")) if (county / "backups").exists() else []
     if checks.add("backup file written", bool(backups)):
