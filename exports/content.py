@@ -68,9 +68,12 @@ class UnitNames:
         """Whether ``code`` is ``ancestor`` or below it in the unit tree."""
         if code == ancestor:
             return True
-        if self.units is None:
-            return False
-        return any(u.code == ancestor for u in self.units.path(code))
+        path = self.units.path(code) if self.units is not None else []
+        if not path:  # a unit this installation does not know (another's local unit): by code
+            from exports.ownership import inside
+
+            return inside(code, ancestor)
+        return any(u.code == ancestor for u in path)
 
 
 class Content:

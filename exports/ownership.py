@@ -33,6 +33,7 @@ from forms import periods as P
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 TIME_COLUMNS = ("_created", "_modified")
 SLACK = timedelta(days=1)
+EXAMPLE = {"month": "2026-10", "quarter": "2026-Q3", "year": "2026"}  # a period of each type
 
 
 def canonical_uuid(text: object) -> bool:
@@ -123,7 +124,7 @@ class RowRules:
             return
         if kind and own != kind:
             add("bundle.check.period_type", sheet=sheet, row=r, field="_period",
-                period=str(period), kind=str(kind), fix="bundle.fix.resend")  # fmt: skip
+                period=str(period), example=EXAMPLE.get(kind, kind), fix="bundle.fix.resend")  # fmt: skip
         if table == TOMBSTONE_TABLE:
             return
         key = self.keys.get(form_id, [])

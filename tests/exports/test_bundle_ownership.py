@@ -240,3 +240,17 @@ def test_a_period_of_another_type_is_refused(tmp_path, form, period):
         _bundle(t, tmp_path / "t.xlsx"), tmp_path, "bundle.check.period_type"
     )
     assert [p.location.field for p in found] == ["_period"]
+
+
+def test_a_local_unit_unknown_here_is_judged_by_its_code(tmp_path):
+    """A county added a township locally (code in the local band, unknown to the city): its
+    records travel up and the city takes them; a code outside stays refused."""
+    local = "110101901000"
+    county = FakeStore(COUNTY1)
+    county.add("t_report", {"activities": 4}, period="2026-01", unit=local)
+    path = _bundle(county, tmp_path / "c.xlsx")
+    assert inspect_bundle(path).valid
+    city = FakeStore(CITY)
+    s = import_bundle(city, path)
+    assert not s.refused and s.added == 1
+    assert not merge_bundles(FakeStore(CITY), [path], tmp_path / "m.xlsx").refused

@@ -154,3 +154,42 @@ def test_a_span_of_one_period_prints_one_block(tmp_path):
         (B, "2026", 20),
         ("合计", "2026", 30),
     ]
+
+
+def _venue_form():
+    from forms.model import Form, Question
+
+    return Form(
+        "t_venue",
+        "1",
+        titles={"zh_CN": "测试场馆月报"},
+        children=[
+            Question("venue", "text", labels={"zh_CN": "场馆"}, aggregate="none"),
+            Question("exhibits", "integer", labels={"zh_CN": "展品数"}, aggregate="last"),
+            Question("visitors", "integer", labels={"zh_CN": "参观人次"}, aggregate="sum"),
+        ],
+        kind="report",
+        period_type="month",
+        report_key=["venue"],
+    )
+
+
+def test_a_stock_is_kept_per_unit_and_report_key(tmp_path):
+    """One township, two venues (the form's report key): the venue that skipped March still
+    counts with its February stock."""
+    s = FakeStore(A, forms=[survey_form(), report_form(), _venue_form()])
+    for m in (1, 2, 3):
+        s.add("t_venue", {"venue": "科技馆", "exhibits": 10 * m, "visitors": 100},
+              period=f"2026-{m:02d}")  # fmt: skip
+    for m in (1, 2):
+        s.add("t_venue", {"venue": "大篷车", "exhibits": 3 + m, "visitors": 50},
+              period=f"2026-{m:02d}")  # fmt: skip
+    path = _bundle(s, tmp_path / "a.xlsx")
+    county = merge_bundles(FakeStore(C1, forms=[survey_form(), report_form(), _venue_form()]),
+                           [path], tmp_path / "c1.xlsx")  # fmt: skip
+    assert not county.refused
+    for bundle in (path, tmp_path / "c1.xlsx"):
+        figures = _rollup(bundle, "测试场馆月报")
+        assert figures[(A, SPAN)]["展品数"] == 30 + 5
+        assert figures[(A, SPAN)]["参观人次"] == 3 * 100 + 2 * 50
+        assert figures[(A, "2026-03")]["展品数"] == 30

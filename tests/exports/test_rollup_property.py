@@ -102,10 +102,13 @@ def scenario(draw):
             after = draw(st.lists(later, min_size=len(MONTHS), max_size=len(MONTHS)))
             direct = draw(st.sampled_from([False, False, False, True]))
             towns.append(Town(code, reps, after, direct))
-    return tree, towns, draw(st.randoms(use_true_random=False))
+    # a county may report for itself too (its own data joins its merge)
+    own = {c: draw(st.lists(report, min_size=len(MONTHS), max_size=len(MONTHS)))
+           for c in tree.counties if draw(st.booleans())}  # fmt: skip
+    return tree, towns, own, draw(st.randoms(use_true_random=False))
 
 
-def build(tmp, tree, towns, rng):
+def build(tmp, tree, towns, own, rng):
     """Township bundles (first and, after corrections/deletions, second), county and city
     merges in random orders. Returns (truth rows, {bundle path: its unit}, city paths)."""
     truth: list[dict] = []
@@ -144,7 +147,12 @@ def build(tmp, tree, towns, rng):
     for county, paths in to_county.items():
         rng.shuffle(paths)
         out = tmp / f"{county}.xlsx"
-        summary = merge_bundles(store(county, tree), paths, out)
+        mine = store(county, tree)
+        for month, rep in zip(MONTHS, own.get(county, [None] * len(MONTHS)), strict=True):
+            if rep is not None:
+                mine.add("t_report", dict(rep[1]), period=month, status=rep[0], modified=stamp())
+        truth += [dict(r) for r in mine.tables.get("t_report", {}).values()]
+        summary = merge_bundles(mine, paths, out)
         assert not summary.refused, [p.message() for p in summary.refused]
         counties[out] = county
     city_inputs = list(counties) + to_city
@@ -249,9 +257,9 @@ def live_rows(path) -> list[dict]:
 @given(scenario())
 def test_figures_at_every_level_equal_the_records(tmp_path_factory, monkeypatch, case):
     monkeypatch.setenv("KEXIE_MERGE_WORKERS", "0")
-    tree, towns, rng = case
+    tree, towns, own, rng = case
     tmp = tmp_path_factory.mktemp("tree")
-    truth, counties, city, city_inputs, sha = build(tmp, tree, towns, rng)
+    truth, counties, city, city_inputs, sha = build(tmp, tree, towns, own, rng)
     # The city's figures are those computed straight from the townships' final records.
     same(printed(city), expected(tree, CITY, truth), "city")
     assert sorted(r["_uuid"] for r in live_rows(city)) == sorted(r["_uuid"] for r in truth)
@@ -260,7 +268,7 @@ def test_figures_at_every_level_equal_the_records(tmp_path_factory, monkeypatch,
     city_span = city_span or next((p for g, p in city_fig if g == "合计"), None)
     seen: list = []
     for path, county in counties.items():
-        mine = [r for r in truth if tree.county_of(r["_unit"]) == county]
+        mine = [r for r in truth if county in (r["_unit"], tree.county_of(r["_unit"]))]
         fig = printed(path)
         # Every county bundle's figures are those of the records it carries...
         same(fig, expected(tree, county, live_rows(path)), county)
@@ -288,6 +296,8 @@ def test_figures_at_every_level_equal_the_records(tmp_path_factory, monkeypatch,
         event("a corrected bundle straight to the city")
     if any("delete" in t.later for t in towns):
         event("deletions")
+    if own:
+        event("a county's own reports")
     # Any other merge order gives the same bundle.
     rng.shuffle(city_inputs)
     again = merge_bundles(store(CITY, tree), city_inputs, tmp / "again.xlsx")
