@@ -171,11 +171,12 @@ class RecordsModel(QAbstractTableModel):
         if not keys:
             return []
         marks = ", ".join("?" for _ in keys)
-        cursor = self.store.db.execute(
-            f"SELECT * FROM [{TABLE_PREFIX}{self.form.form_id}] WHERE _uuid IN ({marks})", keys
-        )
-        names = [d[0] for d in cursor.description]
-        rows = {r[0]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
+        rows = {
+            r["_uuid"]: r
+            for r in self.store.db.query(
+                f"SELECT * FROM [{TABLE_PREFIX}{self.form.form_id}] WHERE _uuid IN ({marks})", keys
+            )
+        }
         return [rows.get(k) or {"_uuid": k} for k in keys]
 
     def _page(self, number: int) -> list[dict]:

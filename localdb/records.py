@@ -597,9 +597,7 @@ class Records:
             sql += f" LIMIT {int(limit)}"
             if offset:
                 sql += f" OFFSET {int(offset)}"
-        cursor = self.db.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        return list(self.db.query(sql, params))
 
     def count(self, form_id: str, **filters: object) -> int:
         """How many records :meth:`records` would return (``order_by``/``limit`` ignored)."""
@@ -625,9 +623,7 @@ class Records:
             + (f" WHERE {' AND '.join(where)}" if where else "")
             + " ORDER BY id"
         )
-        cursor = self.db.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        return list(self.db.query(sql, params))
 
     def iter_rows(self, form_id: str, repeat: str | None = None) -> Iterator[dict]:
         """Raw rows of a form table (or one repeat table) with system columns, tombstones too."""
@@ -636,10 +632,7 @@ class Records:
         if not self.db[name].exists():
             return
         order = "_parent_uuid, _index" if repeat else "_created, _uuid"
-        cursor = self.db.execute(f"SELECT * FROM {quote(name)} ORDER BY {order}")
-        names = [d[0] for d in cursor.description]
-        for r in cursor:
-            yield dict(zip(names, r, strict=True))
+        yield from self.db.query(f"SELECT * FROM {quote(name)} ORDER BY {order}")
 
     # -- importing -------------------------------------------------------------------------
     def upsert_rows(
@@ -831,11 +824,7 @@ class Records:
     def _row(self, table: str, uuid: str | None) -> dict | None:
         if uuid is None:
             return None
-        cursor = self.db.execute(f"SELECT * FROM {quote(table)} WHERE _uuid = ?", [uuid])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+        return next(self.db.query(f"SELECT * FROM {quote(table)} WHERE _uuid = ?", [uuid]), None)
 
     def _insert(self, table: str, row: dict, *, replace: bool = False) -> None:
         cols = list(row)
@@ -902,11 +891,12 @@ class Records:
 
     def _read_repeat(self, form: Form, repeat: str, parent_uuid: str) -> list[dict]:
         rtable = table_name(form.form_id, repeat)
-        cursor = self.db.execute(
-            f"SELECT * FROM {quote(rtable)} WHERE _parent_uuid = ? ORDER BY _index", [parent_uuid]
+        items = list(
+            self.db.query(
+                f"SELECT * FROM {quote(rtable)} WHERE _parent_uuid = ? ORDER BY _index",
+                [parent_uuid],
+            )
         )
-        names = [d[0] for d in cursor.description]
-        items = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
         for item in items:
             for inner in form.repeats():
                 enclosing = form.repeat_of(inner.name)
@@ -924,13 +914,12 @@ class Records:
                 if (enclosing.name if enclosing else None) != outer:
                     continue
                 rtable = table_name(form.form_id, repeat.name)
-                cursor = self.db.execute(
-                    f"SELECT * FROM {quote(rtable)} WHERE _parent_uuid = ? ORDER BY _index",
-                    [parent_uuid],
-                )
-                names = [d[0] for d in cursor.description]
-                for r in cursor.fetchall():
-                    row = dict(zip(names, r, strict=True))
+                for row in list(
+                    self.db.query(
+                        f"SELECT * FROM {quote(rtable)} WHERE _parent_uuid = ? ORDER BY _index",
+                        [parent_uuid],
+                    )
+                ):
                     out[repeat.name].append(
                         {
                             k: row.get(k)
