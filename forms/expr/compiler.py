@@ -121,7 +121,7 @@ class _Compiler:
         if isinstance(node, ast.Path):
             return self.path(node, item)
         if isinstance(node, ast.Filter):
-            if isinstance(node.primary, ast.Ref) and not item:
+            if isinstance(node.primary, ast.Ref):  # ${name}[...] is always the record's
                 return self.form_path(node)
             base = self.compile(node.primary, item)
             preds = [self.compile(p, True) for p in node.predicates]
@@ -381,9 +381,8 @@ class _Compiler:
                 return lambda ctx: walk(ctx, _as_nodes(doc(ctx)))
             if isinstance(start, ast.Call) and start.name == "current":
                 return self.form_path(node)
-            if not item and (
-                isinstance(start, ast.Ref)
-                or (isinstance(start, ast.Filter) and isinstance(start.primary, ast.Ref))
+            if isinstance(start, ast.Ref) or (
+                isinstance(start, ast.Filter) and isinstance(start.primary, ast.Ref)
             ):
                 return self.form_path(node)
             base = self.compile(start, item)
@@ -497,12 +496,12 @@ class _Compiler:
         """Predicates compiled with the step's form node as the context (``.``, ``age``)."""
         if not preds:
             return []
-        saved = self.scope.current
-        self.scope.current = here
+        saved = self.scope.current, self.scope.item_mode
+        self.scope.current, self.scope.item_mode = here, False  # names are the record's here
         try:
             return [self.compile(p, False) for p in preds]
         finally:
-            self.scope.current = saved
+            self.scope.current, self.scope.item_mode = saved
 
     def _field_nodes(self, node: ast.Path, target: str | None) -> Fn:
         if target is None:

@@ -517,3 +517,20 @@ def test_what_collect_refuses_is_still_refused_with_its_place():
     found = {(p.code, p.location.row, p.location.column) for p in result.errors}
     assert ("forms.expr.unclosed_string", 3, "relevant") in found
     assert ("forms.load.unknown_type_suggest", 4, "type") in found
+
+
+def test_repeat_predicates_inside_a_choice_filter():
+    f = form(
+        [
+            ["type", "name", "label", "choice_filter"],
+            ["begin repeat", "hh", "户", ""],
+            ["integer", "age", "年龄", ""],
+            ["end repeat", "", "", ""],
+            ["select_one help", "help", "帮助", "count(${hh}[age >= 60]) > 0 or name != 'elder'"],
+        ],
+        [["list_name", "name", "label"], ["help", "elder", "老人"], ["help", "child", "儿童"]],
+    )
+    young = FormEngine(f, {"hh": [{"age": 30}]})
+    assert [c.name for c in young.choices("help")] == ["child"]
+    old = FormEngine(f, {"hh": [{"age": 30}, {"age": 70}]})
+    assert [c.name for c in old.choices("help")] == ["elder", "child"]
