@@ -120,6 +120,8 @@ class _Compiler:
             return self.call(node, item)
         if isinstance(node, ast.Path):
             return self.path(node, item)
+        if isinstance(node, ast.Group):
+            return self.compile(node.inner, item)
         if isinstance(node, ast.Filter):
             if isinstance(node.primary, ast.Ref):  # ${name}[...] is always the record's
                 return self.form_path(node)
@@ -473,7 +475,17 @@ class _Compiler:
             try:
                 if start_kind == "ref":
                     keys = ctx.ref_keys(start_name)
-                    keys = _key_filter(ctx, keys, compiled_start_preds)
+                    if compiled_start_preds:
+                        # ${age} is /data/hh/age: its predicates count among each parent's
+                        # children (XPath), so ${age}[1] is every household's first age.
+                        groups: dict = {}
+                        for key in keys:
+                            groups.setdefault(ctx.parent_key(key), []).append(key)
+                        keys = [
+                            k
+                            for group in groups.values()
+                            for k in _key_filter(ctx, group, compiled_start_preds)
+                        ]
                 elif start_kind == "root":
                     keys = [ROOT]
                 elif start_kind == "origin":

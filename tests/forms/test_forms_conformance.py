@@ -55,7 +55,14 @@ REPEAT_CASES = {
     "sum(/data/hh[age >= 18]/age)": 120,
     # position() and last() count within the step's nodes
     "sum(/data/hh[position() <= 2]/age)": 24,
-    "sum(${age}[position() = last()])": 70,
+    # ${age} is /data/hh/age: a position counts among each household's ages (XPath, Collect)
+    "sum(${age}[position() = last()])": 124,
+    "count(${age}[2])": 0,
+    "count(${kid}[1])": 2,  # every household's first child
+    "count(/data/hh/kid[last()])": 2,
+    # in parentheses the predicate filters the whole set: the last age of all
+    "sum((${age})[position() = last()])": 70,
+    "(/data/hh/age)[2]": 20,
     "sum(/data/hh[last()]/age)": 70,
     "/data/hh[3]/age": 30,
     "${hh}[2]/age": 20,
