@@ -1,4 +1,4 @@
-"""Dashboard: charts (matplotlib Figures from ``exports.charts`` in Qt canvases) and the
+"""Dashboard: charts (matplotlib Figures from ``desktop.charts`` in Qt canvases) and the
 completeness board (which subordinate units reported for which period, nil, missing)."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def timeliness_board(store: Any, form: Any, periods: list[str]) -> tuple[list, b
     cells of ``exports.rollup.Completeness.cell`` (state, on time / late) and the rates of
     ``exports.timeliness.rates``, as ``kexie status`` and the bundle's 上报情况 show them."""
     from exports.rollup import Completeness
-    from exports.timeliness import rates
+    from exports.timeliness import arrivals, arrived_row, rates
 
     me = store.unit_code
     units = store.units
@@ -87,9 +87,12 @@ def timeliness_board(store: Any, form: Any, periods: list[str]) -> tuple[list, b
     board = Completeness(expected, group, None)
     board.declare(form.form_id, form.title(), form.period_type, due=rule)
     wanted = set(periods)
+    arrived = arrivals(store)
     for row in store.records(form.form_id, status=list(REPORTED)):
         if row.get("_period") in wanted:
-            board.add(form.form_id, form.title(), row)
+            board.add(
+                form.form_id, form.title(), arrived_row(row, group(row.get("_unit"))[0], arrived)
+            )
     out = []
     for code, name in expected:
         cells = [board.cell(form.form_id, code, p) for p in periods]
@@ -193,7 +196,7 @@ class DashboardPage(QWidget):
 
     def refresh(self) -> None:
         """Redraw the charts and the board from the store."""
-        from exports import charts
+        from desktop import charts
 
         notice = charts.font_notice()
         self.notice.setText(notice or "")

@@ -229,6 +229,8 @@ def _check_period(form: Form, period: str, *, coarser_ok: bool) -> str:
     own = form.period_type or kind
     if kind != own and not (coarser_ok and order[kind] > order[own]):
         raise UsageError("period.wrong_type", period=period, expected=tr(f"period.type.{own}"))
+    if P.is_future(period):
+        raise UsageError("paper.future_period", period=period, fix="paper.fix.future_period")
     return period
 
 

@@ -145,6 +145,12 @@ def test_return_refusals_are_clear(tree, tmp_path, capsys):
             zout.writestr(item, data.replace("请核对".encode(), "请删除".encode()))
     code, _, err = run(capsys, "--data", town, "import", bad)
     assert code == 1 and "改动" in err
+    code, info, _ = run(capsys, "inspect", bad)
+    assert code == 1 and info["kind"] == "kexie-return" and not info["valid"]
+    code, info, _ = run(capsys, "inspect", ret)
+    assert (
+        code == 0 and info["valid"] and info["manifest"]["payload"]["event"]["reason"] == "请核对"
+    )
     code, shown, _ = run(capsys, "--data", town, "report", F, "--period", "2026-11", "--show")
     assert shown["_status"] == "exported" and not shown["_returns"]
     # Misdirected: another township's computer.

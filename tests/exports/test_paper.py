@@ -197,6 +197,9 @@ def test_errors_say_what_and_how(county):
         with pytest.raises(UsageError):
             PP.report_papers(store, FORM, "2026-13")
         with pytest.raises(UsageError) as e:
+            PP.summary_paper(store, FORM, "2999-01")  # not started: nothing to sum
+        assert "2999-01" in e.value.message()
+        with pytest.raises(UsageError) as e:
             PP.report_papers(store, "kexie_survey", "2026-09")
         assert "--uuid" in e.value.message()
         with pytest.raises(UsageError) as e:

@@ -71,7 +71,7 @@ def test_the_saved_language_is_used_at_the_next_start(qtbot, county_store):
 
 
 def test_dashboard_says_so_when_no_chinese_font_is_installed(monkeypatch):
-    from exports import charts
+    from desktop import charts
 
     monkeypatch.setattr(charts, "cjk_font", lambda: None)
     notice = charts.font_notice()

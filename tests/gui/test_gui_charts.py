@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from exports import charts
+from desktop import charts
 
 
 def _draw(fig) -> list[str]:

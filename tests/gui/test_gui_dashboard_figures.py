@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from exports import charts
+from desktop import charts
 from forms.builtin.samples import sample_answers
 
 COUNTY = "330106000000"

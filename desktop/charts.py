@@ -1,5 +1,5 @@
 """Charts as matplotlib ``Figure`` objects (never pyplot): volunteers over time, venue visits
-over time, respondents by unit. The desktop wraps them in a canvas; exports may ``savefig``.
+over time, respondents by unit. The desktop wraps them in a canvas (they serve only the desktop, so they live here).
 
 Data functions read the local store; figure functions are pure functions of that data.
 matplotlib is imported lazily so the CLI and the app start fast. Chinese text needs a CJK font:
