@@ -361,5 +361,5 @@ def test_forms_of_an_office_print_and_export_too(tmp_path):
     names = [v.name for v in vs]
     assert len(set(names)) == len(names) and all(n[0].isalpha() for n in names)
     assert n == 1
-    df, meta = pytest.importorskip("pyreadstat").read_sav(str(tmp_path / "family.sav"))
+    _, meta = pytest.importorskip("pyreadstat").read_sav(str(tmp_path / "family.sav"))
     assert meta.column_names_to_labels[names[names.index("hobbies_read")]] == "爱好：阅读"
