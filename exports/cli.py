@@ -87,8 +87,13 @@ def cmd_export(args) -> int:
 def cmd_inspect(args) -> int:
     """Verify a bundle; print JSON; exit 1 unless valid and untampered."""
     from exports import inspect_bundle
+    from exports.loop_cli import inspect_other
     from kexie.tasks import ConsoleTask
 
+    other = inspect_other(args.file)
+    if other is not None:  # a return, a form package or a template: verified the same way
+        _print(other)
+        return 0 if other["valid"] else 1
     task = ConsoleTask()
     result = inspect_bundle(args.file, task=task)
     task.finish()

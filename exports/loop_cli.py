@@ -258,3 +258,28 @@ def import_any(store, path, *, allow_outside: bool, task):
         r = import_template(store, path)
         return kind, {"file": str(path), "kind": kind, **r}, r["refused"]
     return "kexie-bundle", None, None
+
+
+def inspect_other(path) -> dict | None:
+    """``kexie inspect`` of a return, a form package or a template: its manifest (form
+    workbooks left out) and whether it is intact; None for a bundle or anything else."""
+    from exports.parcel import KINDS, read_parcel, sniff
+    from i18n.errors import BundleError
+
+    try:
+        kind = sniff(path)
+    except BundleError:
+        return None
+    if kind not in KINDS:
+        return None
+    try:
+        parcel = read_parcel(path, kind)
+    except BundleError as exc:
+        return {"file": str(path), "kind": kind, "valid": False,
+                "findings": [exc.as_problem().as_dict()]}  # fmt: skip
+    manifest = dict(parcel.manifest)
+    payload = dict(manifest.get("payload") or {})
+    if isinstance(payload.get("forms"), list):
+        payload["forms"] = [{k: v for k, v in f.items() if k != "data"} for f in payload["forms"]]
+    manifest["payload"] = payload
+    return {"file": str(path), "kind": kind, "valid": True, "findings": [], "manifest": manifest}

@@ -7,7 +7,9 @@ time when it was first submitted on or before that day, in China Standard Time (
 When was it submitted: the ``_modified`` of the version that was sent — or, when it has been
 returned for correction (``_returns``), the ``version_modified`` of the first returned version,
 so a correction made later does not make an on-time report late. A unit with several reports
-for one period (a report key) submitted when its last one arrived.
+for one period (a report key) submitted when its last one arrived. A report of a unit further
+down (a township's, at the city) counts for the direct subordinate it came through (the county)
+from when that subordinate's bundle was first imported here (the import log), if later.
 
 Per unit and period the state is data / nil / returned / missing (``exports.rollup``) and the
 timeliness ``on_time`` / ``late`` (past the deadline, or still missing after it) / ``pending``
@@ -34,7 +36,31 @@ def submitted_at(row: dict) -> str | None:
     times = [e.get("version_modified") for e in events[:1] if e.get("version_modified")]
     if row.get("_modified"):
         times.append(row["_modified"])
-    return min(times) if times else None
+    first = min(times) if times else None
+    arrived = row.get("_arrived")
+    return max(first, arrived) if first and arrived else first or arrived
+
+
+def arrivals(store) -> dict[str, str]:
+    """Bundle sha256 → when it was first imported here (the import log), for the reports
+    that came through a lower level's bundle."""
+    try:
+        rows = store.db.execute(
+            "SELECT bundle_sha256, min(at) FROM _transfers WHERE kind = 'import'"
+            " AND outcome = 'accepted' AND bundle_sha256 IS NOT NULL GROUP BY bundle_sha256"
+        ).fetchall()
+    except Exception:  # an installation without an import log
+        return {}
+    return {sha: at for sha, at in rows}
+
+
+def arrived_row(row: dict, group_unit: str, arrived: dict[str, str]) -> dict:
+    """``row`` as the unit ``group_unit`` submitted it here: a report of a unit below that
+    subordinate counts from when the subordinate's bundle arrived (``_arrived``)."""
+    if row.get("_unit") == group_unit:
+        return row
+    at = arrived.get(row.get("_source") or "")
+    return {**row, "_arrived": at} if at else row
 
 
 def local_day(iso: str) -> date | None:
@@ -116,9 +142,12 @@ def status_table(store, form_id: str | None = None, period: str | None = None,
         rule = form.settings.get("kexie::due") or None
         board = Completeness(subs, group, None)
         board.declare(form.form_id, form.title(), form.period_type, due=rule)
+        arrived = arrivals(store)
         for row in store.records(form.form_id, status=list(EXPORTABLE)):
-            if row.get("_unit") and group(row["_unit"])[0] in codes:
-                board.add(form.form_id, form.title(), row, form.period_type)
+            sub = group(row.get("_unit"))[0]
+            if row.get("_unit") and sub in codes:
+                board.add(form.form_id, form.title(), arrived_row(row, sub, arrived),
+                          form.period_type)  # fmt: skip
         if period is not None:
             periods = [as_type(P.parse_period(period), form.period_type) or period]
         else:

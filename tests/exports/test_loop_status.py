@@ -134,3 +134,16 @@ def test_status_with_an_on_time_a_late_and_a_missing_unit(tmp_path, capsys):
     a_rate = next(r for r in rate_rows if ON_TIME + "000" in r)
     col = flat[head].index("及时率")
     assert b_rate[col] == "0.0%" and a_rate[col] == "100.0%"
+
+    # At the city the county is judged by when its bundle arrived: the township's report was
+    # in on time at the county, but the county sent it on only now, long after the deadline.
+    city = tmp_path / "city"
+    run(capsys, "--data", city, "init", "--unit", "3301")
+    assert run(capsys, "--data", city, "import", out)[0] == 0
+    code, table, err = run(capsys, "--data", city, "status", F, "--period", "2025-03", "--json")
+    assert code == 0, err
+    xihu = next(u for u in table[0]["units"] if u["unit"] == "330106000000")
+    cell = xihu["periods"]["2025-03"]
+    assert cell["state"] == "data" and cell["timely"] == "late" and cell["days_late"] > 300
+    other = next(u for u in table[0]["units"] if u["unit"] == "330105000000")
+    assert other["periods"]["2025-03"]["state"] == "missing"
