@@ -13,7 +13,7 @@ ldconfig -p 2>/dev/null | grep -q libEGL.so.1 || need+=(libegl1)
 ldconfig -p 2>/dev/null | grep -q libxkbcommon.so.0 || need+=(libxkbcommon0)
 ldconfig -p 2>/dev/null | grep -q libGL.so.1 || need+=(libgl1)
 ldconfig -p 2>/dev/null | grep -q libdbus-1.so.3 || need+=(libdbus-1-3)
-# The frozen program's checks (tests/dist): Qt's X11 plugin libraries (what the .deb depends
+# The frozen program's checks (tests/distribution): Qt's X11 plugin libraries (what the .deb depends
 # on), Xvfb for a real window, desktop-file-validate for the menu entry.
 ldconfig -p 2>/dev/null | grep -q libxcb-cursor.so.0 || need+=(libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0

@@ -203,11 +203,17 @@ def equals(a: object, b: object) -> bool:
     Single values compare as JavaRosa does: as booleans if either side is one, else as numbers
     if either side is one (equal within 1e-12), else as strings.
     """
-    if isinstance(a, NodeSet) and len(a) > 1:
-        return any(equals(node_string(n), b) for n in a)
-    if isinstance(b, NodeSet) and len(b) > 1:
-        return any(equals(a, node_string(n)) for n in b)
-    return _equal(unpack(a), unpack(b))
+    if isinstance(a, NodeSet):
+        if len(a) > 1:
+            return any(equals(node_string(n), b) for n in a)
+        a = node_string(a[0]) if a else ""
+    if isinstance(b, NodeSet):
+        if len(b) > 1:
+            return any(equals(a, node_string(n)) for n in b)
+        b = node_string(b[0]) if b else ""
+    if a.__class__ is str and b.__class__ is str:  # the common case: two answers
+        return a == b
+    return _equal(a, b)
 
 
 def not_equals(a: object, b: object) -> bool:
