@@ -24,7 +24,7 @@ from forms.model import Form
 from forms.periods import parse_period, previous_period
 from i18n.errors import Location, Problem, StorageError, UsageError, ValidationError
 from kexie import lifecycle
-from kexie.lifecycle import FINALISED, NIL, STATUSES
+from kexie.lifecycle import DRAFT, FINALISED, NIL, STATUSES
 from localdb.formsreg import now_iso
 from localdb.schema import quote, report_key, table_name
 from localdb.units import resolve_unit
@@ -256,6 +256,11 @@ class Records:
         period = self._check_period(form, period)
         if not _evaluates(evaluation, form, values):
             evaluation = _evaluate(form, values, self._previous_for(form, unit, period))
+        # an explanation answers a warning: once the value is corrected and the warning no
+        # longer applies, it goes (it would otherwise travel upward with the corrected value)
+        warned = {p.location.field for p in evaluation.problems if p.severity == "warning"}
+        fields = {q.name for q in form.fields()}
+        merged = {k: v for k, v in merged.items() if k not in fields or k in warned}
         if status == FINALISED:
             self._check_finalisable(form, evaluation.problems, merged)
         clean = evaluation.values
@@ -270,7 +275,12 @@ class Records:
             "_deleted": 0,
             "_created": old["_created"] if old else now,
             "_modified": now,
-            "_author": (old["_author"] if old and old["_author"] else None) or author or self.clerk,
+            # who filled it in: kept once finalised; a draft takes the author named now (an
+            # interviewer ID typed after the first answers)
+            "_author": (author if old and old["_status"] == DRAFT and author else None)
+            or (old["_author"] if old and old["_author"] else None)
+            or author
+            or self.clerk,
             "_explanations": json.dumps(merged, ensure_ascii=False, sort_keys=True)
             if merged
             else None,
@@ -587,9 +597,7 @@ class Records:
             sql += f" LIMIT {int(limit)}"
             if offset:
                 sql += f" OFFSET {int(offset)}"
-        cursor = self.db.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        return list(self.db.query(sql, params))
 
     def count(self, form_id: str, **filters: object) -> int:
         """How many records :meth:`records` would return (``order_by``/``limit`` ignored)."""
@@ -615,9 +623,7 @@ class Records:
             + (f" WHERE {' AND '.join(where)}" if where else "")
             + " ORDER BY id"
         )
-        cursor = self.db.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        return list(self.db.query(sql, params))
 
     def iter_rows(self, form_id: str, repeat: str | None = None) -> Iterator[dict]:
         """Raw rows of a form table (or one repeat table) with system columns, tombstones too."""
@@ -626,10 +632,7 @@ class Records:
         if not self.db[name].exists():
             return
         order = "_parent_uuid, _index" if repeat else "_created, _uuid"
-        cursor = self.db.execute(f"SELECT * FROM {quote(name)} ORDER BY {order}")
-        names = [d[0] for d in cursor.description]
-        for r in cursor:
-            yield dict(zip(names, r, strict=True))
+        yield from self.db.query(f"SELECT * FROM {quote(name)} ORDER BY {order}")
 
     # -- importing -------------------------------------------------------------------------
     def upsert_rows(
@@ -821,11 +824,7 @@ class Records:
     def _row(self, table: str, uuid: str | None) -> dict | None:
         if uuid is None:
             return None
-        cursor = self.db.execute(f"SELECT * FROM {quote(table)} WHERE _uuid = ?", [uuid])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+        return next(self.db.query(f"SELECT * FROM {quote(table)} WHERE _uuid = ?", [uuid]), None)
 
     def _insert(self, table: str, row: dict, *, replace: bool = False) -> None:
         cols = list(row)
@@ -892,11 +891,12 @@ class Records:
 
     def _read_repeat(self, form: Form, repeat: str, parent_uuid: str) -> list[dict]:
         rtable = table_name(form.form_id, repeat)
-        cursor = self.db.execute(
-            f"SELECT * FROM {quote(rtable)} WHERE _parent_uuid = ? ORDER BY _index", [parent_uuid]
+        items = list(
+            self.db.query(
+                f"SELECT * FROM {quote(rtable)} WHERE _parent_uuid = ? ORDER BY _index",
+                [parent_uuid],
+            )
         )
-        names = [d[0] for d in cursor.description]
-        items = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
         for item in items:
             for inner in form.repeats():
                 enclosing = form.repeat_of(inner.name)
@@ -914,13 +914,12 @@ class Records:
                 if (enclosing.name if enclosing else None) != outer:
                     continue
                 rtable = table_name(form.form_id, repeat.name)
-                cursor = self.db.execute(
-                    f"SELECT * FROM {quote(rtable)} WHERE _parent_uuid = ? ORDER BY _index",
-                    [parent_uuid],
-                )
-                names = [d[0] for d in cursor.description]
-                for r in cursor.fetchall():
-                    row = dict(zip(names, r, strict=True))
+                for row in list(
+                    self.db.query(
+                        f"SELECT * FROM {quote(rtable)} WHERE _parent_uuid = ? ORDER BY _index",
+                        [parent_uuid],
+                    )
+                ):
                     out[repeat.name].append(
                         {
                             k: row.get(k)
