@@ -25,17 +25,40 @@ from forms.periods import last_periods
 from i18n import tr
 from kexie import lifecycle
 
-STATE_COLORS = {"data": "#d8efdc", "nil": "#e7eaf0", "returned": "#fbe7b5", "missing": "#f8d9d6"}
+STATE_COLORS = {
+    "data": "#d8efdc",
+    "nil": "#e7eaf0",
+    "returned": "#fbe7b5",
+    "missing": "#f8d9d6",
+    "pending": "#ffffff",
+}
 BOARD_PERIODS = 6
 # The board shows reported reports and returned ones (退回: their own state, as in 上报情况).
 REPORTED = tuple(s for s in lifecycle.STATUSES if s in lifecycle.REPORTED | {lifecycle.RETURNED})
 DEFAULT_BOARD_FORM = "kexie_volunteer_monthly"
 
 
-def completeness(store: Any, form: Any, periods: list[str]) -> list[tuple[str, str, list[str]]]:
+def not_yet_due(form: Any, period: str, today: Any = None) -> bool:
+    """Whether a missing report for ``period`` is simply not due yet: before the form's
+    deadline (``kexie::due``), or — for a form without one — before the period has ended."""
+    from exports.timeliness import due_of, today_cst
+    from forms.periods import current_period, is_future
+
+    rule = (getattr(form, "settings", None) or {}).get("kexie::due")
+    due = due_of(rule, period)
+    if due is not None:
+        return today_cst(today) <= due
+    kind = form.period_type or "month"
+    return period == current_period(kind, today) or is_future(period, today)
+
+
+def completeness(
+    store: Any, form: Any, periods: list[str], today: Any = None
+) -> list[tuple[str, str, list[str]]]:
     """(unit code, unit name, state per period) for this unit and its direct subordinates;
     states are ``data``, ``nil``, ``returned`` or ``missing`` (``exports.rollup.Completeness``
-    decides, as for the bundle's 上报情况)."""
+    decides, as for the bundle's 上报情况), and ``pending`` for a missing report that is not
+    due yet (a period not over, or before its deadline), which is not 未报."""
     from exports.rollup import Completeness
 
     me = store.unit_code
@@ -57,10 +80,13 @@ def completeness(store: Any, form: Any, periods: list[str]) -> list[tuple[str, s
     for row in store.records(form.form_id, status=list(REPORTED)):
         if row.get("_period") in wanted:
             board.add(form.form_id, form.title(), row)
-    return [
-        (code, name, [board.status(form.form_id, code, p) for p in periods])
-        for code, name in expected
-    ]
+    waiting = {p for p in periods if not_yet_due(form, p, today)}
+
+    def state(code: str, period: str) -> str:
+        found = board.status(form.form_id, code, period)
+        return "pending" if found == "missing" and period in waiting else found
+
+    return [(code, name, [state(code, p) for p in periods]) for code, name in expected]
 
 
 def timeliness_board(store: Any, form: Any, periods: list[str]) -> tuple[list, bool]:
@@ -246,6 +272,8 @@ class DashboardPage(QWidget):
             return
         form = self.store.form(form_id)
         periods = last_periods(form.period_type or "month", BOARD_PERIODS)
+        self.periods = periods
+        waiting = {p for p in periods if not_yet_due(form, p)}  # 未到期, not 未报
         rows, timed = timeliness_board(self.store, form, periods)
         extra = [tr("timely.col.rate_reported"), tr("timely.col.rate_on_time")] if timed else []
         self.board.setColumnCount(1 + len(periods) + len(extra))
@@ -257,6 +285,8 @@ class DashboardPage(QWidget):
             self.board.setItem(r, 0, QTableWidgetItem(name))
             for c, cell in enumerate(cells, start=1):
                 state = cell["state"]
+                if state == "missing" and periods[c - 1] in waiting:
+                    state = "pending"
                 text = tr(f"ui.dash.state.{state}")
                 if cell["timely"] == "late":
                     text += tr("timely.late_days", n=cell["days_late"])

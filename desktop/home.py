@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.lang import notifier
-from forms.periods import current_period
 from forms.periods import label as period_label
+from forms.periods import reporting_period
 from i18n import tr
 from kexie import lifecycle
 
@@ -36,6 +36,19 @@ COLUMNS = (
 )
 
 
+def default_period(store: Any, form: Any, today: Any = None) -> str:
+    """The period a report opens on: the one just ended, unless this period's report has been
+    started already (``forms.periods.reporting_period``)."""
+    unit = store.unit_code
+
+    def started(period: str) -> bool:
+        if form.report_key:
+            return store.count(form.form_id, unit=unit, period=period) > 0
+        return store.find_report(form.form_id, unit=unit, period=period) is not None
+
+    return reporting_period(form.period_type or "month", today, started)
+
+
 def form_summary(store: Any, form: Any) -> dict[str, Any]:
     """What Home shows for one form: period, this period's state, and record counts."""
     unit = store.unit_code
@@ -48,7 +61,7 @@ def form_summary(store: Any, form: Any) -> dict[str, Any]:
         "ready": store.count(form.form_id, status=lifecycle.FINALISED),
     }
     if form.kind == "report" and form.period_type:
-        period = current_period(form.period_type)
+        period = default_period(store, form)
         out["period"] = period
         if form.report_key:
             filled = store.count(form.form_id, unit=unit, period=period)

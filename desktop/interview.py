@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from desktop import dialogs
 from desktop.errors import show_error
 from desktop.lang import notifier
-from desktop.widgets import LIKERT_COLUMN, Editor, is_likert, is_shown
+from desktop.widgets import LIKERT_COLUMN, Editor, is_likert, is_shown, type_error_text
 from i18n import tr
 from i18n.errors import ValidationError
 from kexie import lifecycle
@@ -110,7 +110,8 @@ class InterviewPage(QWidget):
         self.interviewer_label = QLabel()
         self.interviewer = QLineEdit(objectName="interviewer_id")
         self.interviewer.setMaximumWidth(160)
-        self.interviewer.setText(self.store.get_setting("interviewer", "") or "")
+        self._loaded_interviewer = str(self.store.get_setting("interviewer", "") or "")
+        self.interviewer.setText(self._loaded_interviewer)
         self.interviewer.editingFinished.connect(self._interviewer_changed)
         self.progress = QProgressBar(objectName="interview_progress")
         self.progress.setMaximumWidth(220)
@@ -134,6 +135,8 @@ class InterviewPage(QWidget):
         self.btn_back.clicked.connect(self.go_back)
         self.btn_next.clicked.connect(self.go_next)
         self.btn_close.clicked.connect(self.close_page)
+        self.btn_edit = QPushButton(objectName="btn_edit")
+        self.btn_edit.clicked.connect(self.unlock)
         self.hint = QLabel(objectName="interview_hint")
         self.hint.setStyleSheet("color: #666;")
         from desktop.printing import print_buttons
@@ -141,6 +144,7 @@ class InterviewPage(QWidget):
         self.btn_print, self.btn_pdf = print_buttons(self, self.papers, self._pdf_name)
         foot = QHBoxLayout()
         foot.addWidget(self.btn_close)
+        foot.addWidget(self.btn_edit)
         foot.addWidget(self.hint, 1)
         foot.addWidget(self.btn_print)
         foot.addWidget(self.btn_pdf)
@@ -255,11 +259,18 @@ class InterviewPage(QWidget):
         self.btn_finalise.clicked.connect(self.finalise)
         self.btn_finalise.setMinimumHeight(36)
         self.btn_finalise.setAutoDefault(True)  # Enter on the focused button finishes
+        self.btn_finish_next = QPushButton(objectName="btn_finish_next")
+        self.btn_finish_next.clicked.connect(self.finish_and_next)
+        self.btn_finish_next.setMinimumHeight(36)
+        self.btn_finish_next.setAutoDefault(True)
         self.summary_form = QFormLayout()
         lay.addWidget(self.review_intro)
         lay.addWidget(self.review_list, 1)
         lay.addLayout(self.summary_form)
-        lay.addWidget(self.btn_finalise)
+        finish = QHBoxLayout()
+        finish.addWidget(self.btn_finalise, 1)
+        finish.addWidget(self.btn_finish_next, 1)
+        lay.addLayout(finish)
         self.stack.addWidget(host)
         return host
 
@@ -307,11 +318,31 @@ class InterviewPage(QWidget):
         return None
 
     def _interviewer_changed(self) -> None:
+        """The interviewer ID box at the top: asked once, remembered for the next interview,
+        and the answer of the form's interviewer question."""
         text = self.interviewer.text().strip()
-        self.window_.db.write(lambda s: s.set_setting("interviewer", text), failed=lambda _e: None)
+        if text != (self.store.get_setting("interviewer", "") or ""):
+            self._remember_interviewer(text)
         name = self._interviewer_question()
-        if name and text and self.engine.state(name).value in (None, ""):
-            self.set_raw(name, text)
+        if not name or not text or self.engine.state(name).value == text:
+            return
+        if self.engine.state(name).value in (None, "", self._loaded_interviewer):
+            if self.uuid is None and text == self._loaded_interviewer:
+                # the remembered ID, not typed now: filled in, saved with the first answer
+                self.engine.set_answer(name, text)
+                self._refresh({name})
+            else:
+                self.set_raw(name, text)
+
+    def _remember_interviewer(self, text: str) -> None:
+        self.window_.db.write(lambda s: s.set_setting("interviewer", text), failed=lambda _e: None)
+
+    def _author(self) -> str | None:
+        """Who the record is by: the interviewer (the form's question, else the box at the
+        top), else the clerk."""
+        name = self._interviewer_question()
+        value = self.engine.state(name).value if name else None
+        return str(value).strip() if value else self.interviewer.text().strip() or self.store.clerk
 
     def _start(self) -> None:
         if self.started is None:
@@ -329,17 +360,24 @@ class InterviewPage(QWidget):
         """The user answered ``name``: coerce, re-evaluate (skip logic), show, save the draft."""
         from forms.types import coerce_answer
 
-        self._start()
         item = self.questions[name]
+        before, error_before = self.engine.state(name).value, item.type_error
         try:
             value = coerce_answer(item.question, raw) if raw not in (None, "") else None
             item.type_error = None
         except ValidationError as exc:
-            item.type_error = exc.message()
+            item.type_error = type_error_text(item.question, raw, exc)  # the text stays
             value = None
+        if value == before and item.type_error == error_before:
+            return  # nothing changed (a box left without typing): no phantom draft
+        self._start()
         changed = self.engine.set_answer(name, value)
         self._refresh({name, *changed})
-        self._save_draft()
+        if name == self._interviewer_question() and value and not self.interviewer.text().strip():
+            self.interviewer.setText(str(value))  # asked once: the next interview has it
+            self._remember_interviewer(str(value))
+        if value != before:
+            self._save_draft()
 
     def _explanations(self) -> dict[str, str]:
         return {
@@ -366,7 +404,7 @@ class InterviewPage(QWidget):
             self.uuid = str(uuidlib.uuid4())
         form_id, uuid, unit = self.form.form_id, self.uuid, self.store.unit_code
         evaluation = self.engine.evaluation()  # a fresh object: safe to hand to the DB worker
-        author = self.interviewer.text().strip() or self.store.clerk
+        author = self._author()
         reason, explanations = self.reason, self._explanations()
 
         def job(store: Any) -> str:
@@ -400,8 +438,8 @@ class InterviewPage(QWidget):
                 continue
             state = self.engine.state(name)
             item.box.setVisible(bool(state.relevant))
-            if item.editor is not None:
-                item.editor.set_value(state.value)
+            if item.editor is not None and not item.type_error:
+                item.editor.set_value(state.value)  # a mistyped value stays as typed
             waiting = self.page_of.get(name) not in self.left_pages
             if item.type_error:
                 text, style, warn = item.type_error, ERROR_STYLE, False
@@ -463,7 +501,7 @@ class InterviewPage(QWidget):
         for q in questions:
             item = self.questions[q.name]
             if self._focusable(q.name):
-                item.editor.focus_target().setFocus()
+                item.editor.focus()
                 return
 
     def _focusable(self, name: str) -> bool:
@@ -503,7 +541,7 @@ class InterviewPage(QWidget):
                 self.show_index(index)
                 item = self.questions[name]
                 if item.editor is not None:
-                    item.editor.focus_target().setFocus()
+                    item.editor.focus()
                 return
 
     # review and finalise -----------------------------------------------------------------------
@@ -550,7 +588,8 @@ class InterviewPage(QWidget):
             self.review_list.setCurrentRow(0)
         else:
             self.review_intro.setText(tr("ui.interview.review_ok"))
-        self.btn_finalise.setEnabled(errors == 0)
+        self.btn_finalise.setEnabled(errors == 0 and not self.locked)
+        self.btn_finish_next.setEnabled(errors == 0 and not self.locked)
 
     def _jump_from_review(self, item: QListWidgetItem) -> None:
         self.jump_to(item.data(FIELD_ROLE))
@@ -576,6 +615,41 @@ class InterviewPage(QWidget):
         self.window_.statusBar().showMessage(tr("ui.interview.saved"), 5000)
         self.window_.close_page(self)
         return True
+
+    def finish_and_next(self) -> bool:
+        """Finish this interview and open a new one of the same form (the next respondent)."""
+        window, form = self.window_, self.form
+        if not self.finalise():
+            return False
+        page = window.open_entry(form.form_id)
+        page.activated()
+        return True
+
+    # read-only ---------------------------------------------------------------------------
+    @property
+    def locked(self) -> bool:
+        """A finished (finalised or exported) interview opens read-only until 修改."""
+        return lifecycle.edit_needs_reason(self.status) and self.reason is None
+
+    def _apply_lock(self) -> None:
+        locked = self.locked
+        for item in self.questions.values():
+            if item.editor is not None:
+                item.editor.widget.setEnabled(not locked)
+            item.explain.setReadOnly(locked)
+        self.interviewer.setEnabled(not locked)
+        self.btn_edit.setVisible(locked)
+        self.btn_close.setText(tr("ui.button.back") if locked else tr("ui.interview.close"))
+        self.hint.setText(tr("ui.interview.read_only") if locked else tr("ui.interview.keys"))
+
+    def unlock(self) -> None:
+        """Edit a finished interview: a reason is required and goes to the audit trail."""
+        reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))
+        if not reason:
+            return
+        self.reason = reason
+        self._apply_lock()
+        self._fill_review() if self.current >= len(self.pages) else self.activated()
 
     def close_page(self) -> None:
         self.window_.notify_changed(self.form.form_id)
@@ -612,7 +686,7 @@ class InterviewPage(QWidget):
         if owner in names:
             for name in names[names.index(owner) + 1 :]:
                 if self._focusable(name):
-                    self.questions[name].editor.focus_target().setFocus()
+                    self.questions[name].editor.focus()
                     return
         self.go_next()
 
@@ -653,9 +727,11 @@ class InterviewPage(QWidget):
         self.btn_next.setText(tr("ui.interview.next"))
         self.btn_close.setText(tr("ui.interview.close"))
         self.btn_finalise.setText(tr("ui.interview.finalise"))
+        self.btn_finish_next.setText(tr("ui.interview.finish_next"))
+        self.btn_edit.setText(tr("ui.edit.button"))
         from desktop.printing import retranslate_buttons
 
         retranslate_buttons(self.btn_print, self.btn_pdf)
-        self.hint.setText(tr("ui.interview.keys"))
         self._refresh(set(self.questions))
+        self._apply_lock()
         self.show_index(self.current)

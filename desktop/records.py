@@ -444,16 +444,10 @@ class RecordsPage(QWidget):
                 form.form_id, uuid=record["_uuid"], period=record.get("_period")
             )
             return
-        reason = None
-        if lifecycle.edit_needs_reason(record.get("_status")):
-            reason = dialogs.ask_text(self, tr("ui.edit.title"), tr("ui.edit.reason"))
-            if not reason:
-                return
         from desktop.interview import InterviewPage
 
-        self.window_.show_page(
-            InterviewPage(self.window_, form, uuid=record["_uuid"], reason=reason)
-        )
+        # a finished interview opens read-only, like a finalised report; 修改 asks the reason
+        self.window_.show_page(InterviewPage(self.window_, form, uuid=record["_uuid"]))
 
     def return_current(self) -> None:
         """Return the selected subordinate's report for correction (退回)."""
@@ -474,11 +468,17 @@ class RecordsPage(QWidget):
         record = self._current()
         if record is None or self.model is None:
             return
+        reason = tr("ui.records.delete_reason")
+        if lifecycle.edit_needs_reason(record.get("_status")):
+            # a finalised record is evidence: deleting it needs a reason, like editing it
+            reason = dialogs.ask_text(
+                self, tr("ui.records.delete_title"), tr("ui.records.delete_why")
+            )
+            if not reason:
+                return
         try:
             self.undo_stack.push(
-                DeleteCommand(
-                    self, self.model.form.form_id, record["_uuid"], tr("ui.records.delete_reason")
-                )
+                DeleteCommand(self, self.model.form.form_id, record["_uuid"], reason)
             )
         except KexieError as exc:
             show_error(self, exc)

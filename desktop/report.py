@@ -32,13 +32,17 @@ from PySide6.QtWidgets import (
 from desktop import dialogs
 from desktop.errors import show_error
 from desktop.lang import notifier
-from desktop.widgets import Editor, is_shown, value_text
-from forms.periods import current_period, last_periods
+from desktop.widgets import Editor, is_shown, type_error_text, value_text
 from forms.periods import label as period_label
+from forms.periods import last_periods
 from i18n import tr
 from i18n.errors import ValidationError
 from kexie import lifecycle
 
+# the report cover (built-in forms' question names)
+COVER_FROM_CLERK = ("filled_by",)  # 填表人
+COVER_TODAY = ("fill_date",)  # 填报日期
+COVER_CARRIED = ("unit_head", "phone")  # 单位负责人, 联系电话: as last time
 GRID_RADIO_MAX = 3  # longer choice lists are a drop-down, so the table stays compact
 ERROR_STYLE = "color: #b3261e;"
 WARNING_STYLE = "color: #8a5a00;"
@@ -95,7 +99,11 @@ class ReportPage(QWidget):
         self.open_ret: dict | None = None  # the unanswered return (退回) of this report
         self.record: dict | None = None
         self._edited: set[str] = set()
-        self.period = period or current_period(form.period_type or "month")
+        if period is None:
+            from desktop.home import default_period
+
+            period = default_period(self.store, form)
+        self.period = period
         self.engine = self._new_engine()
 
         self.title = QLabel(objectName="report_title")
@@ -302,11 +310,46 @@ class ReportPage(QWidget):
             for name in self.order:
                 if record.get(name) is not None:
                     self.engine.set_answer(name, record[name])
+        else:
+            self._prefill_cover()
         for r in self.rows.values():
             r.type_error = None
             r.explain.setText(self.explanations.get(r.question.name, ""))
         self._refresh_all()
         self._apply_lock()
+
+    def _prefill_cover(self) -> None:
+        """A new report's cover fills itself: 填表人 is the clerk, 填报日期 today, and 单位负责人
+        and 联系电话 are those of this unit's last report. Nothing is saved until the clerk
+        types something (a report opened and left is no draft)."""
+        from datetime import date
+
+        last = self._last_report()
+        for name in self.order:
+            q = self.rows[name].question
+            value: Any = None
+            if name in COVER_FROM_CLERK:
+                value = self.store.clerk or None
+            elif name in COVER_TODAY and q.type == "date":
+                value = date.today().isoformat()
+            elif name in COVER_CARRIED:
+                value = last.get(name)
+            if value not in (None, "") and self.engine.state(name).value in (None, ""):
+                self.engine.set_answer(name, value)
+
+    def _last_report(self) -> dict:
+        """This unit's most recent report (this form first, then any report form) that has a
+        cover, for the values carried over."""
+        unit = self.store.unit_code
+        forms = [self.form] + [f for f in self.store.forms() if f.kind == "report"]
+        for form in forms:
+            if not any(q.name in COVER_CARRIED for q in form.fields()):
+                continue
+            rows = self.store.records(form.form_id, unit=unit, order_by="-_modified", limit=5)
+            for row in rows:
+                if any(row.get(n) for n in COVER_CARRIED):
+                    return row
+        return {}
 
     def papers(self) -> list[Any]:
         """The paper form of the report as it stands on screen (exports.paper)."""
@@ -422,17 +465,22 @@ class ReportPage(QWidget):
         from forms.types import coerce_answer
 
         row = self.rows[name]
+        before, error_before = self.engine.state(name).value, row.type_error
         try:
             value = coerce_answer(row.question, raw) if raw not in (None, "") else None
             row.type_error = None
         except ValidationError as exc:
-            row.type_error = exc.message()
+            # the typed text stays in the box, with what is wrong (not "required")
+            row.type_error = type_error_text(row.question, raw, exc)
             value = None
+        if value == before and row.type_error == error_before:
+            return  # nothing changed (e.g. a box left without typing): no phantom draft
         changed = self.engine.set_answer(name, value)
         self._edited.add(name)
         self._refresh({name, *changed})
-        self._dirty = True
-        self.save_draft()
+        if value != before:
+            self._dirty = True
+            self.save_draft()
 
     def _explained(self, name: str) -> None:
         self._dirty = True
@@ -451,7 +499,8 @@ class ReportPage(QWidget):
             if row is None:
                 continue
             state = self.engine.state(name)
-            row.editor.set_value(state.value)
+            if not row.type_error:  # a mistyped value stays as typed, so it can be corrected
+                row.editor.set_value(state.value)
             visible = state.relevant
             for w in (row.label, row.editor.widget, row.unit, row.previous, row.explain):
                 w.parentWidget().setVisible(visible)
@@ -473,6 +522,11 @@ class ReportPage(QWidget):
                 needs = warn
             else:
                 text, style, needs = "", "", False
+            if not needs and not row.type_error and row.explain.text() and not self.locked:
+                # the warning no longer applies (the value was corrected): its explanation
+                # goes too, so it is neither stored nor exported with the corrected value
+                row.explain.clear()
+                self._dirty = True
             comment = ((self.open_ret or {}).get("fields") or {}).get(name)
             if comment:
                 note = tr("returns.ui.comment", comment=comment)
@@ -622,7 +676,7 @@ class ReportPage(QWidget):
     def _focus(self, name: str) -> None:
         row = self.rows.get(name)
         if row is not None:
-            row.editor.focus_target().setFocus()
+            row.editor.focus()
 
     def close_page(self) -> None:
         self.save_draft()

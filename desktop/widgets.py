@@ -125,6 +125,16 @@ def option_text(index: int, label: str) -> str:
     return f"{index + 1}. {label}"
 
 
+def type_error_text(question: Any, raw: Any, exc: Any) -> str:
+    """What is wrong with text that is not an answer of the question's type, and what to type
+    instead ("请输入整数"), rather than the "required" its empty value would give."""
+    kind = {"integer": "integer", "decimal": "decimal", "range": "decimal"}.get(question.type)
+    kind = kind or (question.type if question.type in ("date", "time") else None)
+    if kind is None:
+        return exc.message()
+    return tr(f"ui.input.{kind}", text=str(raw).strip())
+
+
 def is_shown(question: Any) -> bool:
     """Whether a question gets an editor (calculations and metadata do not)."""
     return question.type not in HIDDEN_TYPES and not question.is_group and not question.is_repeat
@@ -330,6 +340,14 @@ class Editor(QObject):
         """False for worked-out values the user cannot type into."""
         w = self.widget
         return not (isinstance(w, QLineEdit | QPlainTextEdit) and w.isReadOnly())
+
+    def focus(self) -> None:
+        """Put the cursor here from the keyboard (Enter, arrows, a jump): a line box's text is
+        selected, so typing replaces a pre-filled value, as in a spreadsheet."""
+        target = self.focus_target()
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+        if isinstance(target, QLineEdit) and not target.isReadOnly():
+            target.selectAll()
 
     def focus_target(self) -> QWidget:
         """The widget to focus when jumping to this question."""

@@ -324,7 +324,10 @@ class _SheetBounds:
             letters = set(_CELL_COL.findall(header.group(1))) if header else set()
             if letters:
                 widest = max(letters, key=lambda c: (len(c), c)).decode()
-                self.max_col = self.header_cols = _col_number(widest.encode())
+                self.max_col = _col_number(widest.encode())
+                # a header is dense: its width is the cells it has (a stray far cell in the
+                # header row must not widen the sheet's expected extent)
+                self.header_cols = len(letters)
                 self.fast = re.compile(
                     rb'<c r="(?:(?:' + _beyond(widest) + rb")\d|[A-Z]{1,3}\d{6})"
                 )

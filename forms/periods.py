@@ -7,6 +7,7 @@ text within one period type and read naturally in Excel.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from i18n import tr
@@ -60,6 +61,18 @@ def previous_period(period: str) -> str:
         q = int(period[-1]) - 1
         return f"{year - 1:04d}-Q4" if q == 0 else f"{year:04d}-Q{q}"
     return f"{year - 1:04d}"
+
+
+def reporting_period(
+    kind: str, today: date | None = None, started: Callable[[str], bool] | None = None
+) -> str:
+    """The period a report is filled in for by default: the one that has just ended (November
+    on 1 December, last year for an annual report), since a period is reported after it ends —
+    unless ``started(current period)`` says that period's report is under way already."""
+    current = current_period(kind, today)
+    if started is not None and started(current):
+        return current
+    return previous_period(current)
 
 
 def last_periods(kind: str, count: int, today: date | None = None) -> list[str]:

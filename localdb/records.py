@@ -24,7 +24,7 @@ from forms.model import Form
 from forms.periods import parse_period, previous_period
 from i18n.errors import Location, Problem, StorageError, UsageError, ValidationError
 from kexie import lifecycle
-from kexie.lifecycle import FINALISED, NIL, STATUSES
+from kexie.lifecycle import DRAFT, FINALISED, NIL, STATUSES
 from localdb.formsreg import now_iso
 from localdb.schema import quote, report_key, table_name
 from localdb.units import resolve_unit
@@ -256,6 +256,11 @@ class Records:
         period = self._check_period(form, period)
         if evaluation is None or not _evaluates(evaluation, form, values):
             evaluation = _evaluate(form, values, self._previous_for(form, unit, period))
+        # an explanation answers a warning: once the value is corrected and the warning no
+        # longer applies, it goes (it would otherwise travel upward with the corrected value)
+        warned = {p.location.field for p in evaluation.problems if p.severity == "warning"}
+        fields = {q.name for q in form.fields()}
+        merged = {k: v for k, v in merged.items() if k not in fields or k in warned}
         if status == FINALISED:
             self._check_finalisable(form, evaluation.problems, merged)
         clean = evaluation.values
@@ -270,7 +275,12 @@ class Records:
             "_deleted": 0,
             "_created": old["_created"] if old else now,
             "_modified": now,
-            "_author": (old["_author"] if old and old["_author"] else None) or author or self.clerk,
+            # who filled it in: kept once finalised; a draft takes the author named now (an
+            # interviewer ID typed after the first answers)
+            "_author": (author if old and old["_status"] == DRAFT and author else None)
+            or (old["_author"] if old and old["_author"] else None)
+            or author
+            or self.clerk,
             "_explanations": json.dumps(merged, ensure_ascii=False, sort_keys=True)
             if merged
             else None,

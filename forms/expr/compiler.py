@@ -152,8 +152,10 @@ class _Compiler:
             return self.call(node, item)
         if isinstance(node, ast.Path):
             return self.path(node, item)
+        if isinstance(node, ast.Group):
+            return self.compile(node.inner, item)
         if isinstance(node, ast.Filter):
-            if isinstance(node.primary, ast.Ref) and not item:
+            if isinstance(node.primary, ast.Ref):  # ${name}[...] is always the record's
                 return self.form_path(node)
             base = self.compile(node.primary, item)
             preds = [self.compile(p, True) for p in node.predicates]
@@ -413,9 +415,8 @@ class _Compiler:
                 return lambda ctx: walk(ctx, _as_nodes(doc(ctx)))
             if isinstance(start, ast.Call) and start.name == "current":
                 return self.form_path(node)
-            if not item and (
-                isinstance(start, ast.Ref)
-                or (isinstance(start, ast.Filter) and isinstance(start.primary, ast.Ref))
+            if isinstance(start, ast.Ref) or (
+                isinstance(start, ast.Filter) and isinstance(start.primary, ast.Ref)
             ):
                 return self.form_path(node)
             base = self.compile(start, item)
@@ -506,7 +507,17 @@ class _Compiler:
             try:
                 if start_kind == "ref":
                     keys = ctx.ref_keys(start_name)
-                    keys = _key_filter(ctx, keys, compiled_start_preds)
+                    if compiled_start_preds:
+                        # ${age} is /data/hh/age: its predicates count among each parent's
+                        # children (XPath), so ${age}[1] is every household's first age.
+                        groups: dict = {}
+                        for key in keys:
+                            groups.setdefault(ctx.parent_key(key), []).append(key)
+                        keys = [
+                            k
+                            for group in groups.values()
+                            for k in _key_filter(ctx, group, compiled_start_preds)
+                        ]
                 elif start_kind == "root":
                     keys = [ROOT]
                 elif start_kind == "origin":
@@ -529,12 +540,12 @@ class _Compiler:
         """Predicates compiled with the step's form node as the context (``.``, ``age``)."""
         if not preds:
             return []
-        saved = self.scope.current
-        self.scope.current = here
+        saved = self.scope.current, self.scope.item_mode
+        self.scope.current, self.scope.item_mode = here, False  # names are the record's here
         try:
             return [self.compile(p, False) for p in preds]
         finally:
-            self.scope.current = saved
+            self.scope.current, self.scope.item_mode = saved
 
     def _field_nodes(self, node: ast.Path, target: str | None) -> Fn:
         if target is None:

@@ -61,7 +61,17 @@ def test_dashboard_charts_and_completeness(qtbot, window):
              for c in range(1, board.columnCount() - 2)}  # fmt: skip
     states = {re.sub(r"（逾期\d+天）$", "", t) for t in cells}
     assert "已报" in states
-    assert states <= {"已报", "空表", "未报"}
+    assert states <= {"已报", "空表", "未报", "未到期"}
+    # the period not over yet (and one before its deadline) is 未到期, never 未报
+    from desktop.dashboard import not_yet_due
+
+    form = window.store.form(page.board_form.currentData())
+    for c, period in enumerate(page.periods, start=1):
+        column = {board.item(r, c).text() for r in range(board.rowCount())}
+        if not_yet_due(form, period):
+            assert "未报" not in column
+    last = {board.item(r, len(page.periods)).text() for r in range(board.rowCount())}
+    assert "未报" not in last and "未到期" in last
     rates = {board.item(r, board.columnCount() - 2).text() for r in range(board.rowCount())}
     assert all(t == "-" or t.endswith("%") for t in rates)
 

@@ -77,19 +77,27 @@ def test_delete_and_undo(qtbot, demo_window):
     assert demo_window.store.get(SURVEY, uuid)["_deleted"] == 0
 
 
-def test_open_a_finalised_record_needs_a_reason(qtbot, demo_window, answers):
+def test_a_finalised_interview_opens_read_only_and_edit_asks_a_reason(qtbot, demo_window, answers):
     page = _page(demo_window)
     model = page.model
     row = next(r for r in range(model.rowCount()) if model.record(r)["_status"] == "finalised")
     page.view.selectRow(row)
-    answers.text = None  # the clerk cancels the reason box: nothing opens
-    page.open_current()
-    assert demo_window.stack.currentWidget() is page
-    answers.text = "受访者更正出生年份"
+    asked = len(answers.kinds("ask"))
     page.open_current()
     interview = demo_window.stack.currentWidget()
     assert interview.objectName() == "interview_page"
-    assert interview.reason == "受访者更正出生年份"
+    assert len(answers.kinds("ask")) == asked  # just looking needs no reason
+    assert interview.locked and interview.reason is None
+    assert interview.btn_edit.isVisible()
+    editors = [q.editor.widget for q in interview.questions.values() if q.editor is not None]
+    assert editors and not any(w.isEnabled() for w in editors)
+    answers.text = None  # 修改, then the clerk cancels the reason box: still read-only
+    qtbot.mouseClick(interview.btn_edit, Qt.MouseButton.LeftButton)
+    assert interview.locked
+    answers.text = "受访者更正出生年份"
+    qtbot.mouseClick(interview.btn_edit, Qt.MouseButton.LeftButton)
+    assert not interview.locked and interview.reason == "受访者更正出生年份"
+    assert any(w.isEnabled() for w in editors)
     assert interview.uuid == model.record(row)["_uuid"]
 
 
