@@ -17,6 +17,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 from xml.etree import ElementTree
 
 from exports.format import (
@@ -111,7 +112,7 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def _fail(path: Path, code: str, fix: str, /, **params: object) -> BundleError:
+def _fail(path: Path, code: str, fix: str, /, **params: Any) -> BundleError:
     return BundleError(code, location=Location(file=str(path)), fix=fix, **params)
 
 

@@ -425,7 +425,8 @@ def import_template(store, path: str | Path) -> dict:
         summary["refused"] = [x.as_dict() for x in problems]
         return summary
     values = evaluation.values
-    uuid = store.find_report(form.form_id, unit=unit, period=p["period"])
+    key = {k: values.get(k) for k in form.report_key if k in form} or None
+    uuid = store.find_report(form.form_id, unit=unit, period=p["period"], key=key)
     if uuid is not None:
         old = store.get(form.form_id, uuid) or {}
         same = all(_same(old.get(q.name), values.get(q.name)) for q in form.fields())
