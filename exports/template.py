@@ -167,6 +167,10 @@ def write_template(store, form_id: str, *, unit: str, period: str, out: str | Pa
         ws.write_string(2, 0, tr("template.unit", lang, unit=info.name, code=unit), f_meta)
         ws.write_string(2, INPUT_COL, tr("template.period", lang, period=P.label(period, lang)),
                         f_meta)  # fmt: skip
+        rule = form.settings.get("kexie::due")
+        if rule:
+            due = P.due_date(period, rule)
+            ws.write_string(2, ASK_COL, tr("template.due", lang, due=due.isoformat()), f_right)
         heads = ("template.head.name", "template.head.unit", "template.head.value",
                  "template.head.explain", "template.head.ask")  # fmt: skip
         for c, key in enumerate(heads):
