@@ -29,7 +29,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from sqlite_utils import Database
 
@@ -147,7 +147,8 @@ class Store:
         self._readers = threading.local()
         self._reader_list: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self.db = RoutedDatabase(self)
+        # every attribute is the calling thread's Database's (see RoutedDatabase)
+        self.db: Database = cast(Database, RoutedDatabase(self))
         self.recovered = False
         try:
             with self.sqlite_errors():

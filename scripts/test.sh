@@ -15,9 +15,15 @@ ldconfig -p 2>/dev/null | grep -q libGL.so.1 || need+=(libgl1)
 ldconfig -p 2>/dev/null | grep -q libdbus-1.so.3 || need+=(libdbus-1-3)
 # The frozen program's checks (tests/distribution): Qt's X11 plugin libraries (what the .deb depends
 # on), Xvfb for a real window, desktop-file-validate for the menu entry.
-ldconfig -p 2>/dev/null | grep -q libxcb-cursor.so.0 || need+=(libxcb-cursor0 libxcb-icccm4
-  libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0
-  libxcb-randr0 libxcb-xinerama0 libxcb-sync1 libxcb-xfixes0 libxcb-shm0 libxcb-util1)
+for pair in libxcb-cursor.so.0:libxcb-cursor0 libxcb-icccm.so.4:libxcb-icccm4 \
+    libxcb-keysyms.so.1:libxcb-keysyms1 libxcb-image.so.0:libxcb-image0 \
+    libxcb-render-util.so.0:libxcb-render-util0 libxcb-shape.so.0:libxcb-shape0 \
+    libxcb-xkb.so.1:libxcb-xkb1 libxkbcommon-x11.so.0:libxkbcommon-x11-0 \
+    libxcb-randr.so.0:libxcb-randr0 libxcb-xinerama.so.0:libxcb-xinerama0 \
+    libxcb-sync.so.1:libxcb-sync1 libxcb-xfixes.so.0:libxcb-xfixes0 libxcb-shm.so.0:libxcb-shm0 \
+    libxcb-util.so.1:libxcb-util1; do
+  ldconfig -p 2>/dev/null | grep -q "${pair%%:*}" || need+=("${pair##*:}")
+done
 command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
 command -v desktop-file-validate >/dev/null 2>&1 || need+=(desktop-file-utils)
 command -v objdump >/dev/null 2>&1 || need+=(binutils)

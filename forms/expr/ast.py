@@ -69,3 +69,10 @@ class Filter(Node):
 
     primary: Node
     predicates: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Group(Node):
+    """``(expr)`` followed by predicates: they filter the whole node set, not per parent."""
+
+    inner: Node

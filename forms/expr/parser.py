@@ -240,9 +240,14 @@ class _Parser:
         return tuple(preds)
 
     def filter_expr(self) -> ast.Node:
+        grouped = self.is_op("(")
         primary = self.primary()
         preds = self.predicates()
-        return ast.Filter(primary.pos, primary, preds) if preds else primary
+        if not preds:
+            return primary
+        if grouped and isinstance(primary, ast.Ref | ast.Path):
+            primary = ast.Group(primary.pos, primary)  # (/data/hh/age)[last()]: of all ages
+        return ast.Filter(primary.pos, primary, preds)
 
     def primary(self) -> ast.Node:
         tok = self.advance()

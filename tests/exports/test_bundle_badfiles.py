@@ -361,3 +361,18 @@ def test_control_characters_in_cell_text_are_escaped_in_findings(good, tmp_path)
     text = f.message()
     assert "\u202e" not in text and "\x1b" not in text and "\\u202e" in text
     assert part
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource is POSIX only")
+def test_stray_cell_far_right_in_the_header_row(tmp_path):
+    town = FakeStore(TOWN)
+    for i in range(700):
+        town.add("t_survey", {"age": 30 + i % 50, "note": f"备注{i}"})
+    good = tmp_path / "big.xlsx"
+    export_bundle(town, good)
+    part = _data_part(good)
+    bad = _rewrite(good, tmp_path / "far-right.xlsx", lambda n, d: d.replace(
+        b"</row>", b'<c r="XFD1" t="inlineStr"><is><t>x</t></is></c></row>', 1) if n == part else d)  # fmt: skip
+    got = _measured(bad)
+    assert got["rss_mb"] < 512 and got["seconds"] < 10, got
+    assert "bundle.xml.stray_cell" in got["codes"], got

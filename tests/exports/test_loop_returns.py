@@ -158,3 +158,24 @@ def test_return_refusals_are_clear(tree, tmp_path, capsys):
     run(capsys, "--data", other, "init", "--unit", "330106004")
     code, _, err = run(capsys, "--data", other, "import", ret)
     assert code == 1 and "330106002000" in err
+
+
+def test_a_survey_record_is_returned_by_its_uuid(tree, tmp_path, capsys):
+    from localdb import open_store
+
+    town, county = tree["town"], tree["county"]
+    assert run(capsys, "--data", town, "demo", "--records", "5", "--seed", "3")[0] == 0
+    run(capsys, "--data", town, "export", "--out", tmp_path / "t.xlsx")
+    assert run(capsys, "--data", county, "import", tmp_path / "t.xlsx")[0] == 0
+    with open_store(county) as store:
+        uuid = store.records("kexie_survey", status=["finalised", "exported"])[0]["_uuid"]
+    ret = tmp_path / "r.xlsx"
+    code, s, err = run(capsys, "--data", county, "return", "kexie_survey", "--unit", TOWN,
+                       "--uuid", uuid, "--reason", "受访者年龄与出生年份不符", "--out", ret)  # fmt: skip
+    assert code == 0 and s["uuid"] == uuid, err
+    code, s, err = run(capsys, "--data", town, "import", ret)
+    assert code == 0 and s["applied"], err
+    with open_store(town) as store:
+        record = store.get("kexie_survey", uuid)
+    assert record["_status"] == "returned"
+    assert json.loads(record["_returns"])[0]["reason"] == "受访者年龄与出生年份不符"

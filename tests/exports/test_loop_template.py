@@ -180,3 +180,71 @@ def test_round_trip_through_libreoffice_resave(county, template, tmp_path, capsy
     assert shown["fill_date"] == "2026-11-30" and shown["phone"] == "13800000000"
     code, s, _ = run(capsys, "--data", county, "import", resaved)
     assert s["status"] == "unchanged"
+
+
+def test_keyed_form_with_a_choice_list_two_venues(county, tmp_path, capsys):
+    """The venue report is per venue (kexie::key venue_name): two filled templates of one unit
+    and period are two reports; the venue type is picked by its label from the drop-down."""
+    form = "kexie_venue_monthly"
+    out = tmp_path / "venue.xlsx"
+    code, _, err = run(capsys, "--data", county, "template", form, "--unit", TOWN, "--period",
+                       "2026-11", "--out", out)  # fmt: skip
+    assert code == 0, err
+    ws = openpyxl.load_workbook(out)["填报"]
+    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert lists and "科普大篷车" in lists[0].formula1
+    base = {"open_days": 20, "visitors": 1000, "visitors_minor": 400, "visitors_school": 100,
+            "online_visits": 50, "exhibitions": 2, "activities": 3, "activity_visits": 300,
+            "unit_head": "赵六", "filled_by": "钱七", "phone": "13800000000",
+            "fill_date": "2026-11-30"}  # fmt: skip
+    for i, (name, kind) in enumerate(
+        (("西湖科技馆", "实体科技馆"), ("翠苑科普基地", "科普教育基地"))
+    ):
+        filled = tmp_path / f"v{i}.xlsx"
+        fill(out, filled, {**base, "venue_name": name, "venue_type": kind})
+        code, s, err = run(capsys, "--data", county, "import", filled)
+        assert code == 0 and s["status"] == "saved", err
+    code, s, _ = run(capsys, "--data", county, "import", tmp_path / "v0.xlsx")
+    assert code == 0 and s["status"] == "unchanged"  # found again by its key
+    from localdb import open_store
+
+    with open_store(county) as store:
+        rows = store.records(form, unit="330106005000", period="2026-11")
+    assert sorted((r["venue_name"], r["venue_type"]) for r in rows) == [
+        ("翠苑科普基地", "edu_base"), ("西湖科技馆", "museum")]  # fmt: skip
+
+
+def test_annual_report_with_choices_typed_as_labels(county, tmp_path, capsys):
+    """Every input of the annual report through a template, selects typed as their labels
+    (several answers joined by 、), as a clerk would; what lands equals the answers."""
+    import random
+
+    from forms import load_builtin
+    from forms.builtin.samples import sample_answers
+
+    form = load_builtin("kexie_org_annual")
+    for seed in range(40):  # a sample with no warning, so no 说明 is needed
+        answers, explanations = sample_answers(form.form_id, random.Random(seed),
+                                               unit_code="330106005000", period="2025")  # fmt: skip
+        if not explanations and answers.get("four_lacks") and answers.get("established"):
+            break
+    out = tmp_path / "annual.xlsx"
+    code, s, err = run(capsys, "--data", county, "template", form.form_id, "--unit", TOWN,
+                       "--period", "2025", "--out", out)  # fmt: skip
+    assert code == 0, err
+    labels = {}
+    for q in form.walk():
+        if q.type.startswith("select") and answers.get(q.name):
+            names = {c.name: c.label() for c in form.choice_lists[q.list_name].choices}
+            labels[q.name] = "、".join(names[n] for n in str(answers[q.name]).split())
+    inputs = {n: answers[n] for n in s["cells"] if answers.get(n) is not None}
+    filled = tmp_path / "annual-filled.xlsx"
+    fill(out, filled, {**inputs, **labels})
+    code, s, err = run(capsys, "--data", county, "import", filled)
+    assert code == 0 and s["status"] == "saved", err
+    from localdb import open_store
+
+    with open_store(county) as store:
+        (row,) = store.records(form.form_id, unit="330106005000", period="2025")
+    for name, value in inputs.items():
+        assert row[name] == value, name

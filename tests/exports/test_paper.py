@@ -286,3 +286,79 @@ def test_bundle_reads_like_paper_tables(county, tmp_path):
     assert header[:3] == ["单位代码", "单位名称", "报告期"]
     check = inspect_bundle(out)
     assert check.valid and check.sha256 == summary.sha256
+
+
+def _custom_forms(tmp_path):
+    """A plain report (no 表号, no codes, no cover block) and a questionnaire with a repeat."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append(["type", "name", "label", "kexie::aggregate", "kexie::of"])
+    ws.append(["integer", "members", "会员数", "last", ""])
+    ws.append(["integer", "members_new", "其中：新增", "sum", "members"])
+    ws.append(["decimal", "funds", "经费（万元）", "sum", ""])
+    st = wb.create_sheet("settings")
+    st.append(["form_id", "form_title", "version", "kexie::kind", "kexie::period"])
+    st.append(["plain_report", "简易报表", "1", "report", "month"])
+    report = tmp_path / "plain_report.xlsx"
+    wb.save(report)
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append(["type", "name", "label"])
+    ws.append(["begin_group", "basic", "基本情况"])
+    ws.append(["text", "姓名代号", "代号"])
+    ws.append(["select_multiple hobbies", "hobbies", "爱好"])
+    ws.append(["end_group", "", ""])
+    ws.append(["begin_repeat", "kids", "子女"])
+    ws.append(["integer", "kid_age", "年龄"])
+    ws.append(["end_repeat", "", ""])
+    ch = wb.create_sheet("choices")
+    ch.append(["list_name", "name", "label"])
+    ch.append(["hobbies", "read", "阅读"])
+    ch.append(["hobbies", "run", "跑步"])
+    st = wb.create_sheet("settings")
+    st.append(["form_id", "form_title", "version"])
+    st.append(["family", "家庭问卷", "1"])
+    survey = tmp_path / "family.xlsx"
+    wb.save(survey)
+    return report, survey
+
+
+def test_forms_of_an_office_print_and_export_too(tmp_path):
+    from exports.analysis import variables, write_data
+
+    report, survey = _custom_forms(tmp_path)
+    with open_store(tmp_path / "data") as store:
+        store.set_unit(COUNTY)
+        store.add_form(report)
+        store.add_form(survey)
+        store.save("plain_report", {"members": 40, "members_new": 3, "funds": 1.5},
+                   unit=COUNTY, period="2026-09", status=L.FINALISED)  # fmt: skip
+        store.save("plain_report", {"members": 10, "members_new": 1, "funds": 0.25},
+                   unit=TOWNS[0], period="2026-09", status=L.FINALISED)  # fmt: skip
+        uuid = store.save("family", {"姓名代号": "A1", "hobbies": "read run",
+                                     "kids": [{"kid_age": 3}, {"kid_age": 7}]},
+                          unit=COUNTY, status=L.FINALISED)  # fmt: skip
+        (p,) = PP.report_papers(store, "plain_report", "2026-09")
+        s = PP.summary_paper(store, "plain_report", "2026-09")
+        interview = PP.interview_paper(store, "family", uuid)
+        vs = variables(store.form("family"), lang="zh_CN", include_sensitive=False)
+        n = write_data(store, "family", tmp_path / "family.sav", fmt="sav")
+    assert p.table_no == "" and [ln.code for ln in p.lines] == ["", "", ""]
+    assert [k for k, _ in p.signatures] == ["单位负责人", "填表人", "联系电话", "填报日期"]
+    assert dict((ln.name, ln.indent) for ln in p.lines)["members_new"] == 1
+    totals = {ln.name: ln.value for ln in s.lines}
+    assert totals == {"members": "50", "members_new": "4", "funds": "1.75"}
+    sections = dict(interview.sections)
+    assert ("爱好", "阅读、跑步") in sections["基本情况"]
+    items = [k for section in sections.values() for k, _ in section]
+    assert "子女 第1条" in items and "子女 第2条" in items
+    names = [v.name for v in vs]
+    assert len(set(names)) == len(names) and all(n[0].isalpha() for n in names)
+    assert n == 1
+    _, meta = pytest.importorskip("pyreadstat").read_sav(str(tmp_path / "family.sav"))
+    assert meta.column_names_to_labels[names[names.index("hobbies_read")]] == "爱好：阅读"

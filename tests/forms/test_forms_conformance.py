@@ -55,7 +55,14 @@ REPEAT_CASES = {
     "sum(/data/hh[age >= 18]/age)": 120,
     # position() and last() count within the step's nodes
     "sum(/data/hh[position() <= 2]/age)": 24,
-    "sum(${age}[position() = last()])": 70,
+    # ${age} is /data/hh/age: a position counts among each household's ages (XPath, Collect)
+    "sum(${age}[position() = last()])": 124,
+    "count(${age}[2])": 0,
+    "count(${kid}[1])": 2,  # every household's first child
+    "count(/data/hh/kid[last()])": 2,
+    # in parentheses the predicate filters the whole set: the last age of all
+    "sum((${age})[position() = last()])": 70,
+    "(/data/hh/age)[2]": 20,
     "sum(/data/hh[last()]/age)": 70,
     "/data/hh[3]/age": 30,
     "${hh}[2]/age": 20,
@@ -517,3 +524,20 @@ def test_what_collect_refuses_is_still_refused_with_its_place():
     found = {(p.code, p.location.row, p.location.column) for p in result.errors}
     assert ("forms.expr.unclosed_string", 3, "relevant") in found
     assert ("forms.load.unknown_type_suggest", 4, "type") in found
+
+
+def test_repeat_predicates_inside_a_choice_filter():
+    f = form(
+        [
+            ["type", "name", "label", "choice_filter"],
+            ["begin repeat", "hh", "户", ""],
+            ["integer", "age", "年龄", ""],
+            ["end repeat", "", "", ""],
+            ["select_one help", "help", "帮助", "count(${hh}[age >= 60]) > 0 or name != 'elder'"],
+        ],
+        [["list_name", "name", "label"], ["help", "elder", "老人"], ["help", "child", "儿童"]],
+    )
+    young = FormEngine(f, {"hh": [{"age": 30}]})
+    assert [c.name for c in young.choices("help")] == ["child"]
+    old = FormEngine(f, {"hh": [{"age": 30}, {"age": 70}]})
+    assert [c.name for c in old.choices("help")] == ["elder", "child"]
