@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import python_calamine
 
@@ -89,7 +90,7 @@ class BundleReader:
         return names[int(m.group(1)) - 1] if m and int(m.group(1)) <= len(names) else part
 
     # -- findings -------------------------------------------------------------------------
-    def _error(self, code: str, fix: str | None = None, **params: object) -> BundleError:
+    def _error(self, code: str, fix: str | None = None, **params: Any) -> BundleError:
         return BundleError(code, location=Location(file=self.file), fix=fix, **params)
 
     def add(
@@ -102,7 +103,7 @@ class BundleReader:
         field: str | None = None,
         severity: str = "error",
         fix: str | None = None,
-        **params: object,
+        **params: Any,
     ) -> None:
         """Record a finding (bounded per kind)."""
         self._kinds[code] += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from exports import cells
 from exports.format import (
@@ -247,7 +248,7 @@ class Normaliser:
             out[name] = v
         return out
 
-    def _error(self, code: str, row: dict, name: str, **params: object) -> BundleError:
+    def _error(self, code: str, row: dict, name: str, **params: Any) -> BundleError:
         return BundleError(
             code,
             location=Location(file=self.file, sheet=self.spec.title, field=name),

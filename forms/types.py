@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, time
+from typing import Any
 
 from forms.expr.values import parse_date, parse_time
 from forms.model import Question
@@ -19,7 +20,7 @@ _INT = re.compile(r"^[+-]?\d+$")
 _DEC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-def _error(code: str, question: Question, raw: object, **params: object) -> ValidationError:
+def _error(code: str, question: Question, raw: object, **params: Any) -> ValidationError:
     return ValidationError(
         code,
         location=Location(field=question.name),

@@ -26,7 +26,7 @@ def _import_sqlite_utils_without_pandas() -> None:
         return
     blocked = [name for name in ("pandas", "numpy") if name not in sys.modules]
     for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment] - makes the import fail fast
+        sys.modules[name] = None  # type: ignore[assignment]  # makes the import fail fast
     try:
         import sqlite_utils  # noqa: F401
     finally:

@@ -254,7 +254,7 @@ class Records:
         merged.update({k: v for k, v in (explanations or {}).items() if v and str(v).strip()})
         unit = self._check_unit(unit)
         period = self._check_period(form, period)
-        if not _evaluates(evaluation, form, values):
+        if evaluation is None or not _evaluates(evaluation, form, values):
             evaluation = _evaluate(form, values, self._previous_for(form, unit, period))
         # an explanation answers a warning: once the value is corrected and the warning no
         # longer applies, it goes (it would otherwise travel upward with the corrected value)

@@ -8,6 +8,7 @@ of values (handy in tests and for form authors).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from forms.expr.compiler import Compiled, Scope, compile_expression
 from forms.expr.parser import parse
@@ -169,7 +170,7 @@ def _node_text(value: object) -> str:
     return to_str(value) if not isinstance(value, str) else value
 
 
-def evaluate_expression(text: str, values: dict[str, object] | None = None, **context: object):
+def evaluate_expression(text: str, values: dict[str, object] | None = None, **context: Any):
     """Evaluate ``text`` with ``${name}`` taken from ``values``; see :class:`MapContext`."""
     compiled = compile_expression(text, Scope(current=context.get("current")))
     return compiled(MapContext(values, **context))

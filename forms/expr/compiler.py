@@ -17,7 +17,8 @@ import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
+from typing import Any, Protocol
 
 from forms.expr import ast
 from forms.expr.functions import (
@@ -42,7 +43,38 @@ from forms.expr.values import (
 )
 from i18n.errors import ExpressionError
 
-Fn = Callable[[object], object]
+
+class EvalContext(Protocol):
+    """What compiled expressions ask of the record they are evaluated against. Two kinds
+    provide it: the form engine's context (``forms.engine._Ctx``) and a plain mapping of
+    values (``forms.expr.MapContext``)."""
+
+    current: str | None
+    chain: tuple[str, ...]  # the repeats around the current node
+    idx: tuple[int, ...]  # and its instance numbers in them
+    item: Any  # the choice being filtered (choice_filter), or None
+    item_pos: int
+    item_size: int
+
+    def nodes(self, name: str) -> NodeSet: ...
+    def ref_keys(self, name: str) -> list[Any]: ...
+    def child_keys(self, key: Any, name: str | None) -> list[Any]: ...
+    def parent_key(self, key: Any) -> Any: ...
+    def key_text(self, key: Any) -> str: ...
+    def focus(self, key: Any) -> None: ...
+    def current_key(self) -> Any: ...
+    def origin_key(self) -> Any: ...
+    def saved_text(self) -> str: ...
+    def position(self) -> float: ...
+    def instance(self, list_id: str) -> NodeSet: ...
+    def choice_label(self, name: str, value: str) -> str: ...
+    def indexed(self, name: str, pairs: list[tuple[str, int]]) -> NodeSet: ...
+    def today(self) -> date: ...
+    def now(self) -> datetime: ...
+    def previous(self, name: str) -> str: ...
+
+
+Fn = Callable[[EvalContext], object]
 
 
 @dataclass
@@ -79,7 +111,7 @@ class Compiled:
     degraded: tuple[str, ...] = ()  # tier-2 functions that only approximate offline
     unknown_paths: tuple[str, ...] = ()  # absolute/relative paths naming no field
 
-    def __call__(self, ctx: object) -> object:
+    def __call__(self, ctx: EvalContext) -> object:
         return self.fn(ctx)
 
 
@@ -98,7 +130,7 @@ class _Compiler:
         self.degraded: list[str] = []
         self.unknown_paths: list[str] = []
 
-    def error(self, code: str, node: ast.Node, **params: object) -> ExpressionError:
+    def error(self, code: str, node: ast.Node, **params: Any) -> ExpressionError:
         pos = node.pos
         near = self.text[pos : pos + 12]
         return ExpressionError(code, expr=self.text, pos=pos + 1, near=near, **params)
@@ -231,7 +263,7 @@ class _Compiler:
         if name == "once":
             inner = self.compile(args[0], item)
 
-            def once(ctx: object) -> object:
+            def once(ctx: EvalContext) -> object:
                 existing = ctx.saved_text() if ctx.current else ""
                 return existing if existing != "" else inner(ctx)
 
@@ -333,7 +365,7 @@ class _Compiler:
             self.compile(args[i], item)
             pairs.append((repeat, self.compile(args[i + 1], item)))
 
-        def indexed(ctx: object) -> object:
+        def indexed(ctx: EvalContext) -> object:
             chosen = []
             for repeat, index in pairs:
                 i = to_num(index(ctx))
@@ -470,7 +502,7 @@ class _Compiler:
             self.unknown_paths.append(_path_text(node) if isinstance(node, ast.Path) else "?")
             return _const(NodeSet())
 
-        def select(ctx: object) -> NodeSet:
+        def select(ctx: EvalContext) -> NodeSet:
             saved = (ctx.current, ctx.chain, ctx.idx, ctx.item, ctx.item_pos, ctx.item_size)
             try:
                 if start_kind == "ref":
@@ -528,7 +560,7 @@ class _Compiler:
     def steps(self, steps: tuple[ast.Step, ...]) -> Callable[[object, list], NodeSet]:
         compiled = [(s.axis, s.name, [self.compile(p, True) for p in s.predicates]) for s in steps]
 
-        def walk(ctx: object, nodes: list) -> NodeSet:
+        def walk(ctx: EvalContext, nodes: list) -> NodeSet:
             for axis, name, preds in compiled:
                 out: list = []
                 if axis == "self" or axis == "descendant-or-self":
@@ -553,7 +585,7 @@ class _Compiler:
 ROOT: tuple = (None, ())  # the root element of the record
 
 
-def _zone(ctx: object) -> tzinfo:
+def _zone(ctx: EvalContext) -> tzinfo:
     """The device's time zone: that of the context's ``now()`` (the machine's local zone)."""
     try:
         zone = ctx.now().tzinfo
@@ -562,13 +594,13 @@ def _zone(ctx: object) -> tzinfo:
     return zone or datetime.now().astimezone().tzinfo
 
 
-def _context_value(ctx: object) -> str:
+def _context_value(ctx: EvalContext) -> str:
     if ctx.current is None:
         return ""
     return to_str(ctx.nodes(ctx.current))
 
 
-def _key_axis(ctx: object, key: tuple, axis: str, name: str) -> list:
+def _key_axis(ctx: EvalContext, key: tuple, axis: str, name: str) -> list:
     """The keys one step reaches from ``key``."""
     if axis == "child":
         if name == "text()":
@@ -589,7 +621,7 @@ def _key_axis(ctx: object, key: tuple, axis: str, name: str) -> list:
     return []
 
 
-def _key_filter(ctx: object, keys: list, preds: list[Fn]) -> list:
+def _key_filter(ctx: EvalContext, keys: list, preds: list[Fn]) -> list:
     """Apply predicates to record nodes, each with the node as context (XPath 1.0)."""
     for pred in preds:
         kept: list = []
@@ -626,7 +658,7 @@ def _as_nodes(value: object) -> list:
     return []
 
 
-def _filter(ctx: object, nodes: list, preds: list[Fn]) -> NodeSet:
+def _filter(ctx: EvalContext, nodes: list, preds: list[Fn]) -> NodeSet:
     for pred in preds:
         kept: list = []
         saved = (ctx.item, ctx.item_pos, ctx.item_size)

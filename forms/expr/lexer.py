@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from i18n.errors import ExpressionError
 
@@ -67,7 +68,7 @@ def _is_name_char(ch: str) -> bool:
     return ch.isalnum() or ch in "_-."
 
 
-def syntax_error(code: str, text: str, pos: int, **params: object) -> ExpressionError:
+def syntax_error(code: str, text: str, pos: int, **params: Any) -> ExpressionError:
     """A located syntax error: ``pos`` is shown 1-based, with the text around it."""
     pos = max(0, min(pos, len(text)))
     near = text[pos : pos + 12] if pos < len(text) else ""

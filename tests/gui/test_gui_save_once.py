@@ -12,9 +12,9 @@ def _count_store_evaluations(monkeypatch) -> list[str]:
     calls: list[str] = []
     real = localdb.records._evaluate
 
-    def counting(form, values):
+    def counting(form, *args, **kwargs):
         calls.append(form.form_id)
-        return real(form, values)
+        return real(form, *args, **kwargs)
 
     monkeypatch.setattr(localdb.records, "_evaluate", counting)
     return calls
