@@ -194,7 +194,9 @@ class DashboardPage(QWidget):
         # none chosen: the latest period anyone has reported for (the current month is
         # usually still being filled in)
         rows = completeness(self.store, form, periods)
-        reported = [p for i, p in enumerate(periods) if any(r[2][i] != "missing" for r in rows)]
+        reported = [
+            p for i, p in enumerate(periods) if any(r[2][i] in ("data", "nil") for r in rows)
+        ]
         return reported[-1] if reported else periods[-1]
 
     def summary_papers(self) -> list[Any]:
