@@ -41,10 +41,11 @@ def peek(path: str) -> dict | None:
         return None
 
 
-def describe(path: str, manifest: dict | None = None) -> str:
-    """One line for a file list: the file, its unit, periods and records."""
+def describe(path: str, manifest: dict | None = None, *, full: bool = False) -> str:
+    """One line for a file list: its unit, periods and records, then the file (its name, or
+    the whole path with ``full``; control and bidi characters shown escaped)."""
     m = manifest if manifest is not None else peek(path)
-    name = shown(Path(path).name)
+    name = shown(path if full else Path(path).name)
     if not m:
         return tr("ui.import.item_unknown", file=name)
     periods = sorted(m.get("periods") or [])

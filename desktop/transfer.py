@@ -234,7 +234,7 @@ class MergeDialog(QDialog):
                 from desktop.importing import describe
 
                 # unit, periods and records before running; control/bidi characters escaped
-                item = QListWidgetItem(describe(p))
+                item = QListWidgetItem(describe(p, full=True))
                 item.setToolTip(shown(p))
                 item.setData(Qt.ItemDataRole.UserRole, p)
                 self.files.addItem(item)
