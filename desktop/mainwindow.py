@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
 
         install_focus_follow()  # Enter, arrows and jumps scroll the focused field into view
         self.db.pending_changed.connect(self._on_pending)
+        self._audit_at_start = self._audit_mark()
 
         self.nav = QListWidget(objectName="nav")
         for _ in NAV_KEYS:
@@ -145,11 +146,20 @@ class MainWindow(QMainWindow):
         self.act_merge = QAction(self, objectName="act_merge")
         self.act_merge.setShortcut(QKeySequence("Ctrl+M"))
         self.act_merge.triggered.connect(self.merge)
+        self.act_settings = QAction(self, objectName="act_settings")
+        self.act_settings.triggered.connect(self.settings)
+        self.act_backup = QAction(self, objectName="act_backup")
+        self.act_backup.triggered.connect(self.backup)
+        self.act_restore = QAction(self, objectName="act_restore")
+        self.act_restore.triggered.connect(self.restore)
         self.act_quit = QAction(self, objectName="act_quit")
         self.act_quit.setShortcut(QKeySequence.StandardKey.Quit)
         self.act_quit.triggered.connect(self.close)
         for act in (self.act_add_form, None, self.act_export, self.act_import, self.act_merge):
             self.file_menu.addAction(act) if act else self.file_menu.addSeparator()
+        self.file_menu.addSeparator()
+        for act in (self.act_settings, self.act_backup, self.act_restore):
+            self.file_menu.addAction(act)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.act_quit)
         importlog.install(self, after=self.act_merge)  # 导入记录…
@@ -188,6 +198,9 @@ class MainWindow(QMainWindow):
         self.act_import.setText(tr("ui.action.import"))
         self.act_merge.setText(tr("ui.action.merge"))
         self.act_quit.setText(tr("ui.action.quit"))
+        self.act_settings.setText(tr("ui.action.settings"))
+        self.act_backup.setText(tr("ui.action.backup"))
+        self.act_restore.setText(tr("ui.action.restore"))
         self.lang_menu.setTitle(tr("ui.menu.language"))
         self.help_menu.setTitle(tr("ui.menu.help"))
         self.act_about.setText(tr("ui.action.about"))
@@ -269,6 +282,14 @@ class MainWindow(QMainWindow):
         self.show_page(page)
         return page
 
+    def _audit_mark(self) -> int:
+        """The newest audit row: it moves when records change (save, delete, import...)."""
+        try:
+            row = self.store.db.execute("SELECT max(id) FROM _audit").fetchone()
+        except Exception:
+            return 0
+        return int(row[0] or 0)
+
     def _on_pending(self, count: int) -> None:
         # saves queued behind an import have been made: the open views read them now
         if count == 0:
@@ -283,6 +304,21 @@ class MainWindow(QMainWindow):
         from desktop.addform import add_form
 
         add_form(self)
+
+    def settings(self) -> None:
+        from desktop.settings import SettingsDialog
+
+        SettingsDialog(self).open()
+
+    def backup(self) -> None:
+        from desktop.settings import backup_now
+
+        backup_now(self)
+
+    def restore(self) -> None:
+        from desktop.settings import restore_from_backup
+
+        restore_from_backup(self)
 
     def export(self) -> None:
         from desktop.transfer import ExportDialog
@@ -309,6 +345,9 @@ class MainWindow(QMainWindow):
         if hasattr(page, "save_draft"):
             page.save_draft()
         self._save_layout()
+        if self._audit_mark() != self._audit_at_start:
+            # records changed in this session: a backup on the way out (kept: newest 20)
+            self.db.write(lambda s: s.backup("on-close"), failed=_ignore)
         # every queued write is made before the window goes; then the UI thread writes again
         # (closing the store marks a clean shutdown)
         self.db.hand_back()
