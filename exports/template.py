@@ -396,7 +396,11 @@ def import_template(store, path: str | Path) -> dict:
             bad_cells.add(name)
             problems.append(_problem(path, sheet, target[1], q, "template.bad_cell",
                                      value=str(raw)[:40]))  # fmt: skip
-    evaluation = evaluate(form, answers)
+    # The same checks as an entry in the app, including those against the unit's previous
+    # period (the store's save would otherwise refuse the report with no cell named).
+    evaluation = evaluate(form, answers,
+                          previous=store.previous_lookup(form.form_id, unit=unit,
+                                                         period=p["period"]))  # fmt: skip
     explanations = {}
     for prob in evaluation.problems:
         name = prob.location.field
