@@ -304,7 +304,7 @@ class Completeness:
             periods = self.periods(form_id)
             for code in codes:
                 r = rates([self.cell(form_id, code, p) for p in periods])
-                pct = [f"{v * 100:.1f}%" if v is not None else "" for v in
+                pct = [round(v * 100, 1) if v is not None else "" for v in
                        (r["rate_reported"], r["rate_on_time"])]  # fmt: skip
                 rows.append([self.titles[form_id], code, names.get(code, code), r["expected"],
                              r["reported"], r["nil"], r["returned"], r["missing"],
@@ -317,6 +317,9 @@ class Completeness:
                                       "timely.col.returned", "timely.col.missing",
                                       "timely.col.on_time", "timely.col.late",
                                       "timely.col.rate_reported", "timely.col.rate_on_time")]  # fmt: skip
+        head[-2:] = [
+            f"{h}（%）" if (lang or "zh_CN").startswith("zh") else f"{h} (%)" for h in head[-2:]
+        ]
         return [[], [tr("timely.rates_title", lang)], head, *rows]
 
     def grid(self, sheet_name: str) -> SheetGrid | None:
@@ -382,7 +385,7 @@ class Completeness:
             header,
             rows,
             total_rows,
-            widths=[24, 14, 20] + [10] * widest,
+            widths=[24, 14, 20] + [10] * max(widest, 9 if extra_rows else 0),
             header_rows=header_rows,
         )
 

@@ -189,12 +189,18 @@ def _check(source, path: Path) -> GateResult:
             result.entries.append(name)
         if "xl/workbook.xml" not in seen:
             raise _fail(path, "bundle.file.not_xlsx", "bundle.fix.choose_file")
-        for info in infos:
-            if info.filename.lower().startswith(_MACRO_PREFIXES):
-                result.macro_parts.append(info.filename)
-            if info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                _scan(zf, info, path, result)
-        result.sheets = _sheets(zf, path)
+        # the workbook and its relationships first (scanned, then parsed): the sheets' names
+        # are then known for every message about a sheet part
+        first = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+        for group in ([i for i in infos if i.filename in first],
+                      [i for i in infos if i.filename not in first]):  # fmt: skip
+            for info in group:
+                if info.filename.lower().startswith(_MACRO_PREFIXES):
+                    result.macro_parts.append(info.filename)
+                if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    _scan(zf, info, path, result)
+            if not result.sheets:
+                result.sheets = _sheets(zf, path)
     return result
 
 
@@ -240,7 +246,9 @@ def _sheets(zf: zipfile.ZipFile, path: Path) -> list[SheetInfo]:
 def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateResult) -> None:
     is_sheet = info.filename.startswith("xl/worksheets/")
     scan_formula = is_sheet
-    bounds = _SheetBounds(path, info.filename) if is_sheet else None
+    bounds = (
+        _SheetBounds(path, result.sheet_of(info.filename) or info.filename) if is_sheet else None
+    )
     tail = b""
     read = 0
     try:

@@ -40,7 +40,7 @@ _CELL_LIKE = re.compile(r"^[A-Za-z]{1,3}[0-9]+$|^[Rr][0-9]*[Cc][0-9]*$")
 _MIN = re.compile(r"\.\s*>=\s*(-?\d+(?:\.\d+)?)")
 _MAX = re.compile(r"\.\s*<=\s*(-?\d+(?:\.\d+)?)(?!\s*\.)")
 _MAX_REF = re.compile(r"\.\s*<=\s*\$\{(\w+)\}")
-INPUT_TYPES = ("integer", "decimal", "range", "text", "select_one", "date")
+INPUT_TYPES = ("integer", "decimal", "range", "text", "select_one", "select_multiple", "date")
 
 
 def excel_name(name: str) -> str:
@@ -80,6 +80,8 @@ def _rows(form):
         elif q.type == "note":
             yield "note", q
         elif q.stores_value:
+            if q.calculation and not q.labels:
+                continue  # a helper the form works out for itself (e.g. last period's value)
             yield ("calc" if q.calculation else "input"), q
 
 
@@ -165,6 +167,10 @@ def write_template(store, form_id: str, *, unit: str, period: str, out: str | Pa
         ws.write_string(2, 0, tr("template.unit", lang, unit=info.name, code=unit), f_meta)
         ws.write_string(2, INPUT_COL, tr("template.period", lang, period=P.label(period, lang)),
                         f_meta)  # fmt: skip
+        rule = form.settings.get("kexie::due")
+        if rule:
+            due = P.due_date(period, rule)
+            ws.write_string(2, ASK_COL, tr("template.due", lang, due=due.isoformat()), f_right)
         heads = ("template.head.name", "template.head.unit", "template.head.value",
                  "template.head.explain", "template.head.ask")  # fmt: skip
         for c, key in enumerate(heads):
@@ -199,7 +205,9 @@ def write_template(store, form_id: str, *, unit: str, period: str, out: str | Pa
                     "type": "formula", "format": f_bad,
                     "criteria": f"=AND(ISNUMBER({me}),ISNUMBER({total}),{me}>{total})"})  # fmt: skip
         end = layout[-1][0] + 2 if layout else FIRST_ROW + 1
-        ws.merge_range(end, 0, end, ASK_COL, tr("template.footer", lang), f_meta)
+        f_foot = wb.add_format({"font_size": 10, "text_wrap": True, "valign": "top"})
+        ws.merge_range(end, 0, end, ASK_COL, tr("template.footer", lang), f_foot)
+        ws.set_row(end, 30)
         ws.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True,
                         "select_unlocked_cells": True})  # fmt: skip
         ws.freeze_panes(FIRST_ROW, 0)
@@ -220,6 +228,11 @@ def _ask(form, q, lang) -> str:
     parts = []
     if q.required == "true()":
         parts.append(tr("template.ask.required", lang))
+    if q.type in ("select_one", "select_multiple"):
+        cl = form.choice_lists.get(q.list_name or "")
+        labels = "、".join(c.label(lang) for c in cl.choices) if cl else ""
+        key = "template.ask.many" if q.type == "select_multiple" else "template.ask.one"
+        parts.append(tr(key, lang, choices=labels))
     if q.of and q.of in form:
         parts.append(tr("template.ask.of", lang, total=form.question(q.of).label(lang)))
     msg = q.constraint_messages.get(lang or "zh_CN") or next(
@@ -334,6 +347,9 @@ def _cell_value(q, raw, choices: dict[str, str]):
         raise ValueError
     if q.type == "select_one" and isinstance(raw, str) and raw.strip() in choices:
         return choices[raw.strip()]
+    if q.type == "select_multiple" and isinstance(raw, str):
+        parts = [x for x in re.split(r"[、,，;；\s]+", raw.strip()) if x]
+        raw = " ".join(choices.get(x, x) for x in parts)
     if isinstance(raw, float) and raw.is_integer() and q.type in ("integer", "text"):
         raw = int(raw)
     if q.type == "text" and not isinstance(raw, str):

@@ -293,6 +293,13 @@ def check_program(app: Path, work: Path, *, copy: bool = True, xvfb: bool = True
         ["--data", str(county), "merge", *(str(t) + ".xlsx" for t in towns), "--out", str(merged)],
         KEXIE_MERGE_WORKERS="2")  # fmt: skip
     checks.add("merged bundle written", merged.exists() and merged.stat().st_size > 0)
+    alone = home / "merged-in-process.xlsx"
+    cmd("merge in one process (KEXIE_MERGE_WORKERS=0)",
+        ["--data", str(county), "merge", *(str(t) + ".xlsx" for t in towns), "--out", str(alone)],
+        KEXIE_MERGE_WORKERS="0")  # fmt: skip
+    counts = [_bundle_counts(exe, env, f) for f in (merged, alone)]
+    checks.add("workers' merge has the same contents as the in-process one",
+               bool(counts[0] and counts[0]["counts"]) and counts[0] == counts[1], str(counts))  # fmt: skip
     if not WINDOWS:  # /proc: Linux only (see docs/distribution.md, Windows)
         stray = sorted(set(processes_of(exe)) - before)
         checks.add("no stray processes after merge", not stray, f"left running: {stray}")
@@ -327,6 +334,16 @@ def check_program(app: Path, work: Path, *, copy: bool = True, xvfb: bool = True
         checks.add("window on X11 (Xvfb, xcb plugin)",
                    done.returncode == 0 and "KEXIE-READY" in done.stdout, done.stderr[-600:])  # fmt: skip
     return checks
+
+
+def _bundle_counts(exe: Path, env: dict[str, str], bundle: Path) -> dict | None:
+    """The record counts `kexie inspect` reads from a bundle (None if it cannot)."""
+    done = run(exe, ["inspect", str(bundle)], env)
+    try:
+        info = json.loads(done.stdout)
+    except ValueError:
+        return None
+    return {"counts": info.get("counts"), "contains": sorted(info.get("contains") or [])}
 
 
 def source_commands() -> list[str]:

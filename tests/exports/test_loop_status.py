@@ -128,12 +128,12 @@ def test_status_with_an_on_time_a_late_and_a_missing_unit(tmp_path, capsys):
     flat = [[str(c) for c in r] for r in rows]
     b_row = next(r for r in flat if LATE + "000" in r and "科技志愿服务月报" in r)
     assert "已报（逾期1天）" in b_row
-    head = next(i for i, r in enumerate(flat) if "及时率" in r)
+    head = next(i for i, r in enumerate(flat) if "及时率（%）" in r)
     rate_rows = flat[head + 1 :]
     b_rate = next(r for r in rate_rows if LATE + "000" in r)
     a_rate = next(r for r in rate_rows if ON_TIME + "000" in r)
-    col = flat[head].index("及时率")
-    assert b_rate[col] == "0.0%" and a_rate[col] == "100.0%"
+    col = flat[head].index("及时率（%）")
+    assert float(b_rate[col]) == 0.0 and float(a_rate[col]) == 100.0
 
     # At the city the county is judged by when its bundle arrived: the township's report was
     # in on time at the county, but the county sent it on only now, long after the deadline.

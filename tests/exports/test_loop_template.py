@@ -212,3 +212,39 @@ def test_keyed_form_with_a_choice_list_two_venues(county, tmp_path, capsys):
         rows = store.records(form, unit="330106005000", period="2026-11")
     assert sorted((r["venue_name"], r["venue_type"]) for r in rows) == [
         ("翠苑科普基地", "edu_base"), ("西湖科技馆", "museum")]  # fmt: skip
+
+
+def test_annual_report_with_choices_typed_as_labels(county, tmp_path, capsys):
+    """Every input of the annual report through a template, selects typed as their labels
+    (several answers joined by 、), as a clerk would; what lands equals the answers."""
+    import random
+
+    from forms import load_builtin
+    from forms.builtin.samples import sample_answers
+
+    form = load_builtin("kexie_org_annual")
+    for seed in range(40):  # a sample with no warning, so no 说明 is needed
+        answers, explanations = sample_answers(form.form_id, random.Random(seed),
+                                               unit_code="330106005000", period="2025")  # fmt: skip
+        if not explanations and answers.get("four_lacks") and answers.get("established"):
+            break
+    out = tmp_path / "annual.xlsx"
+    code, s, err = run(capsys, "--data", county, "template", form.form_id, "--unit", TOWN,
+                       "--period", "2025", "--out", out)  # fmt: skip
+    assert code == 0, err
+    labels = {}
+    for q in form.walk():
+        if q.type.startswith("select") and answers.get(q.name):
+            names = {c.name: c.label() for c in form.choice_lists[q.list_name].choices}
+            labels[q.name] = "、".join(names[n] for n in str(answers[q.name]).split())
+    inputs = {n: answers[n] for n in s["cells"] if answers.get(n) is not None}
+    filled = tmp_path / "annual-filled.xlsx"
+    fill(out, filled, {**inputs, **labels})
+    code, s, err = run(capsys, "--data", county, "import", filled)
+    assert code == 0 and s["status"] == "saved", err
+    from localdb import open_store
+
+    with open_store(county) as store:
+        (row,) = store.records(form.form_id, unit="330106005000", period="2025")
+    for name, value in inputs.items():
+        assert row[name] == value, name
