@@ -82,6 +82,15 @@ def open_files(parent: QWidget | None, title: str, filters: str) -> list[str]:
     return list(paths)
 
 
+def open_backup(parent: QWidget | None, title: str, folder: str) -> str | None:
+    """Pick a backup file (``*.sqlite``), starting in the data folder's backups."""
+    from PySide6.QtWidgets import QFileDialog
+
+    filters = tr("ui.filter.backup") + " (*.sqlite)"
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder, filters)
+    return path or None
+
+
 def open_folder(parent: QWidget | None, title: str) -> str | None:
     """Pick a folder (e.g. every bundle in it)."""
     from PySide6.QtWidgets import QFileDialog

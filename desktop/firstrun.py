@@ -37,10 +37,11 @@ class FirstRunDialog(QDialog):
     On accept the choice is stored with ``store.set_unit`` / ``store.set_clerk``.
     """
 
-    def __init__(self, store: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Any, parent: QWidget | None = None, *, save: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("first_run")
         self.store = store
+        self.save = save
         self.tree_source = store.units
         self.code: str | None = None
 
@@ -55,6 +56,19 @@ class FirstRunDialog(QDialog):
         self.search = QLineEdit(objectName="unit_search", clearButtonEnabled=True)
         self.search.textChanged.connect(self._on_search)
         self.search.installEventFilter(self)
+        # the search can be kept to a province and a county (a clerk knows where he is)
+        self.scope_label = QLabel()
+        self.scope_province = QComboBox(objectName="unit_scope_province")
+        self.scope_county = QComboBox(objectName="unit_scope_county")
+        self.scope_province.addItem("", None)
+        for unit in self.tree_source.children(None):
+            self.scope_province.addItem(unit.name, unit.code)
+        self.scope_province.currentIndexChanged.connect(self._on_province)
+        self.scope_county.currentIndexChanged.connect(
+            lambda _i: self._on_search(self.search.text())
+        )
+        self.scope_county.setEnabled(False)
+        self.found = QLabel(objectName="unit_found")
 
         self.model = UnitTreeModel(self.tree_source, self)
         self.tree = QTreeView(objectName="unit_tree", uniformRowHeights=True)
@@ -89,7 +103,13 @@ class FirstRunDialog(QDialog):
         top.addWidget(self.lang_box)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.search)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(self.scope_label)
+        search_row.addWidget(self.scope_province)
+        search_row.addWidget(self.scope_county)
+        layout.addLayout(search_row)
+        layout.addWidget(self.found)
         layout.addWidget(self.stack, 1)
         layout.addLayout(self.form)
         layout.addWidget(self.buttons)
@@ -109,6 +129,10 @@ class FirstRunDialog(QDialog):
         self.clerk.setPlaceholderText(tr("ui.firstrun.clerk_hint"))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("ui.button.start"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("ui.button.cancel"))
+        self.scope_label.setText(tr("ui.firstrun.scope"))
+        self.scope_province.setItemText(0, tr("ui.firstrun.scope_all"))
+        if self.scope_county.count():
+            self.scope_county.setItemText(0, tr("ui.firstrun.scope_province"))
         self.model.refresh_headers()
         self._show_chosen()
 
@@ -118,13 +142,39 @@ class FirstRunDialog(QDialog):
             self.stack.setCurrentWidget(self.tree)
             return
         self.results.clear()
-        for unit in self.tree_source.search(text)[:SEARCH_LIMIT]:
+        hits = self.tree_source.search(text, within=self.scope(), limit=None)
+        for unit in hits[:SEARCH_LIMIT]:
             item = QListWidgetItem(f"{self._path_text(unit.code)}  {unit.code}")
             item.setData(CODE_ROLE, unit.code)
             self.results.addItem(item)
+        if len(hits) > SEARCH_LIMIT:  # never a silent cut
+            more = QListWidgetItem(tr("ui.firstrun.more", more=len(hits) - SEARCH_LIMIT))
+            more.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.results.addItem(more)
+        self.found.setText(tr("ui.firstrun.count", count=len(hits)))
         self.stack.setCurrentWidget(self.results)
-        if self.results.count():
+        if hits:
             self.results.setCurrentRow(0)
+
+    def scope(self) -> str | None:
+        """The code the search is kept within (a county, a province), or None for all."""
+        return self.scope_county.currentData() or self.scope_province.currentData()
+
+    def _on_province(self, _index: int) -> None:
+        code = self.scope_province.currentData()
+        self.scope_county.blockSignals(True)
+        self.scope_county.clear()
+        self.scope_county.addItem(tr("ui.firstrun.scope_province"), None)
+        if code:
+            for city in self.tree_source.children(code):
+                counties = self.tree_source.children(city.code) if city.level == "city" else []
+                if not counties:
+                    self.scope_county.addItem(city.name, city.code)
+                for county in counties:
+                    self.scope_county.addItem(f"{city.name} › {county.name}", county.code)
+        self.scope_county.setEnabled(bool(code))
+        self.scope_county.blockSignals(False)
+        self._on_search(self.search.text())
 
     def _path_text(self, code: str) -> str:
         try:
@@ -169,6 +219,9 @@ class FirstRunDialog(QDialog):
 
     def accept(self) -> None:
         if not (self.code and self.clerk.text().strip()):
+            return
+        if not self.save:  # picking for the settings: they store it
+            super().accept()
             return
         try:
             self.store.set_unit(self.code)

@@ -22,6 +22,7 @@ import i18n
 from desktop import dialogs, importlog
 from desktop.lang import notifier, switch_language
 from i18n import tr
+from i18n.errors import KexieError
 
 NAV_KEYS = ("ui.nav.home", "ui.nav.records", "ui.nav.dashboard")
 PREFERRED = QSize(1180, 740)
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
 
         install_focus_follow()  # Enter, arrows and jumps scroll the focused field into view
         self.db.pending_changed.connect(self._on_pending)
+        self._audit_at_start = self._audit_mark()
 
         self.nav = QListWidget(objectName="nav")
         for _ in NAV_KEYS:
@@ -145,11 +147,20 @@ class MainWindow(QMainWindow):
         self.act_merge = QAction(self, objectName="act_merge")
         self.act_merge.setShortcut(QKeySequence("Ctrl+M"))
         self.act_merge.triggered.connect(self.merge)
+        self.act_settings = QAction(self, objectName="act_settings")
+        self.act_settings.triggered.connect(self.settings)
+        self.act_backup = QAction(self, objectName="act_backup")
+        self.act_backup.triggered.connect(self.backup)
+        self.act_restore = QAction(self, objectName="act_restore")
+        self.act_restore.triggered.connect(self.restore)
         self.act_quit = QAction(self, objectName="act_quit")
         self.act_quit.setShortcut(QKeySequence.StandardKey.Quit)
         self.act_quit.triggered.connect(self.close)
         for act in (self.act_add_form, None, self.act_export, self.act_import, self.act_merge):
             self.file_menu.addAction(act) if act else self.file_menu.addSeparator()
+        self.file_menu.addSeparator()
+        for act in (self.act_settings, self.act_backup, self.act_restore):
+            self.file_menu.addAction(act)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.act_quit)
         importlog.install(self, after=self.act_merge)  # 导入记录…
@@ -188,6 +199,9 @@ class MainWindow(QMainWindow):
         self.act_import.setText(tr("ui.action.import"))
         self.act_merge.setText(tr("ui.action.merge"))
         self.act_quit.setText(tr("ui.action.quit"))
+        self.act_settings.setText(tr("ui.action.settings"))
+        self.act_backup.setText(tr("ui.action.backup"))
+        self.act_restore.setText(tr("ui.action.restore"))
         self.lang_menu.setTitle(tr("ui.menu.language"))
         self.help_menu.setTitle(tr("ui.menu.help"))
         self.act_about.setText(tr("ui.action.about"))
@@ -260,6 +274,19 @@ class MainWindow(QMainWindow):
         form = self.store.form(form_id)
         if form.kind == "report":
             from desktop.report import ReportPage
+            from exports.packages import form_for_period
+            from forms.periods import current_period
+
+            # The version that applies to the period (a form package may start from a period);
+            # an existing report keeps the version it was entered with.
+            record = self.store.get(form_id, uuid) if uuid else None
+            version = (record or {}).get("_form_version")
+            try:
+                form = (self.store.form(form_id, version) if version
+                        else form_for_period(self.store, form_id, period
+                                             or current_period(form.period_type or "month")))  # fmt: skip
+            except KexieError:
+                form = self.store.form(form_id)
 
             page = ReportPage(self, form, uuid=uuid, period=period)
         else:
@@ -268,6 +295,14 @@ class MainWindow(QMainWindow):
             page = InterviewPage(self, form, uuid=uuid)
         self.show_page(page)
         return page
+
+    def _audit_mark(self) -> int:
+        """The newest audit row: it moves when records change (save, delete, import...)."""
+        try:
+            row = self.store.db.execute("SELECT max(id) FROM _audit").fetchone()
+        except Exception:
+            return 0
+        return int(row[0] or 0)
 
     def _on_pending(self, count: int) -> None:
         # saves queued behind an import have been made: the open views read them now
@@ -283,6 +318,21 @@ class MainWindow(QMainWindow):
         from desktop.addform import add_form
 
         add_form(self)
+
+    def settings(self) -> None:
+        from desktop.settings import SettingsDialog
+
+        SettingsDialog(self).open()
+
+    def backup(self) -> None:
+        from desktop.settings import backup_now
+
+        backup_now(self)
+
+    def restore(self) -> None:
+        from desktop.settings import restore_from_backup
+
+        restore_from_backup(self)
 
     def export(self) -> None:
         from desktop.transfer import ExportDialog
@@ -309,6 +359,9 @@ class MainWindow(QMainWindow):
         if hasattr(page, "save_draft"):
             page.save_draft()
         self._save_layout()
+        if self._audit_mark() != self._audit_at_start:
+            # records changed in this session: a backup on the way out (kept: newest 20)
+            self.db.write(lambda s: s.backup("on-close"), failed=_ignore)
         # every queued write is made before the window goes; then the UI thread writes again
         # (closing the store marks a clean shutdown)
         self.db.hand_back()

@@ -39,7 +39,7 @@ from forms.model import Form, Question
 from i18n import tr
 from i18n.errors import UsageError
 from kexie import lifecycle as L
-from localdb.units import normalise_code
+from localdb.units import resolve_unit
 
 FORMATS = ("csv", "sav", "dta")
 STATA_LABEL_MAX = 80
@@ -249,7 +249,7 @@ def collect(
     form = store.form(form_id)
     if period:
         period = P.parse_period(period)
-    code = normalise_code(within) if within else None
+    code = resolve_unit(store.units, within).code if within else None
     statuses = list(L.EXPORTABLE) + ([L.DRAFT] if drafts else [])
     rows = [
         r

@@ -27,7 +27,7 @@ from forms.model import METADATA_TYPES, Form, Question
 from i18n import tr
 from i18n.errors import UsageError
 from kexie import lifecycle as L
-from localdb.units import normalise_code
+from localdb.units import resolve_unit
 
 # The cover block of a report (docs/forms.md): printed at the foot of the page with lines to
 # sign, not in the table of indicators. Questions of a group named ``cover`` are cover too.
@@ -290,7 +290,7 @@ def report_papers(
     per venue). :class:`UsageError` when there is none."""
     form = store.form(form_id)
     period = _check_period(form, period, coarser_ok=False)
-    code = normalise_code(unit) if unit else store.unit_code
+    code = resolve_unit(store.units, unit).code if unit else store.unit_code
     rows = [r for r in store.records(form_id, unit=code, period=period) if not r.get("_deleted")]
     if not rows:
         names = UnitNames(store.units, code)
@@ -302,7 +302,21 @@ def report_papers(
             fix="paper.fix.no_report",
         )
     rows.sort(key=lambda r: (*tuple(str(r.get(k) or "") for k in form.report_key), r["_uuid"]))
-    return [report_paper_from(store, form, store.get(form_id, r["_uuid"]), lang) for r in rows]
+    return [
+        report_paper_from(store, _version(store, form, r), store.get(form_id, r["_uuid"]), lang)
+        for r in rows
+    ]
+
+
+def _version(store, form: Form, row: dict) -> Form:
+    """The form version the record was made with (its labels and codes), else the current."""
+    version = row.get("_form_version")
+    if not version or version == form.version:
+        return form
+    try:
+        return store.form(form.form_id, version)
+    except Exception:  # an old version that is no longer installed: print with the current
+        return form
 
 
 # -- the 汇总表 -----------------------------------------------------------------------------
@@ -328,7 +342,7 @@ def summarise(store, form_id: str, period: str, *, unit: str | None = None, lang
     average the mean of the underlying reports; nil and returned reports add nothing."""
     form = store.form(form_id)
     period = _check_period(form, period, coarser_ok=True)
-    code = normalise_code(unit) if unit else store.unit_code
+    code = resolve_unit(store.units, unit).code if unit else store.unit_code
     names = UnitNames(store.units, code)
     specs, _ = form_specs(form, include_sensitive=False, lang=lang)
     rollup = ReportRollup(specs[0], names.group, lang)
@@ -452,8 +466,7 @@ def interview_paper(
     row = store.get(form_id, uuid)
     if row is None or row.get("_deleted"):
         raise UsageError("paper.no_record", uuid=uuid, form=form_id, fix="paper.fix.no_record")
-    form = store.form(form_id, row.get("_form_version")) if row.get("_form_version") else None
-    form = form or store.form(form_id)
+    form = _version(store, store.form(form_id), row)
     names = UnitNames(store.units, row.get("_unit") or store.unit_code)
     hidden = tr("paper.sensitive_left_out", lang)
     sections: list[tuple[str, list[tuple[str, str]]]] = []

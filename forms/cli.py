@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     trial.add_argument("form", metavar="FORM", help=tr("forms.cli.arg.form"))
     trial.add_argument("answers", metavar="ANSWERS.json", help=tr("forms.cli.arg.answers"))
+    trial.add_argument(
+        "--previous", metavar="PREVIOUS.json", help=tr("forms.cli.opt.previous"), default=None
+    )
     trial.set_defaults(func=run_try)
 
 
@@ -79,14 +82,10 @@ def run_check(args: argparse.Namespace) -> int:
     return 1
 
 
-def run_try(args: argparse.Namespace) -> int:
-    """Evaluate the form with the answers in a JSON file and print every field's state."""
-    from forms import load_form
-    from forms.engine import FormEngine
+def _json_object(path: Path) -> dict:
+    """A JSON object from ``path`` (answers, previous-period answers), or a UsageError."""
     from i18n.errors import Location, UsageError
 
-    form = load_form(args.form)
-    path = Path(args.answers)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -96,17 +95,30 @@ def run_try(args: argparse.Namespace) -> int:
             "forms.load.unreadable", location=Location(file=str(path)), detail=str(exc)[:200]
         ) from None
     try:
-        answers = json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(
             "forms.cli.bad_json", file=path.name, line=exc.lineno, column=exc.colno, detail=exc.msg
         ) from None
-    if not isinstance(answers, dict):
+    if not isinstance(data, dict):
         raise UsageError("forms.cli.answers_not_object", file=path.name)
+    return data
+
+
+def run_try(args: argparse.Namespace) -> int:
+    """Evaluate the form with the answers in a JSON file and print every field's state."""
+    from forms import load_form
+    from forms.engine import FormEngine
+
+    form = load_form(args.form)
+    answers = _json_object(Path(args.answers))
+    previous = _json_object(Path(args.previous)) if getattr(args, "previous", None) else None
     unknown = [name for name in answers if name.split("/")[-1].split("[")[0] not in form]
     for name in unknown:
         print(tr("forms.cli.unknown_answer", name=name), file=sys.stderr)
-    engine = FormEngine(form, {k: v for k, v in answers.items() if k not in unknown})
+    engine = FormEngine(
+        form, {k: v for k, v in answers.items() if k not in unknown}, previous=previous
+    )
     evaluation = engine.evaluation()
     fields = {}
     for key, state in evaluation.fields.items():

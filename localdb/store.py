@@ -427,6 +427,54 @@ class Store:
             old.unlink(missing_ok=True)
         return target
 
+    def restore_backup(self, backup_path: str | Path) -> Path:
+        """Replace this open database's content with a backup (checked first, see
+        :func:`restore`), after a safety backup of what is there now, which is returned.
+        Migrations of an older backup run at once; cached forms and units are re-read."""
+        source = check_backup(backup_path)
+        safety = self.backup("before-restore")
+        src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            with self.sqlite_errors():
+                src.backup(self._writer_db("restore").conn)
+        finally:
+            src.close()
+        with self.sqlite_errors():
+            if schema.pending(self.db):
+                schema.migrate(self.db, __version__)
+            self.set_setting("session_open", True)
+        self.registry._synced = False
+        self._tables_ok.clear()
+        self._units = None
+        return safety
+
+
+def check_backup(backup_path: str | Path) -> Path:
+    """A backup file that may be restored: a SQLite file written by this app (not a newer
+    one) that passes ``integrity_check``; else a clear error."""
+    source = Path(backup_path)
+    if not source.is_file():
+        raise UsageError(
+            "cli.file_not_found", location=Location(file=str(source)), path=str(source)
+        )
+    check = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        try:
+            ok = check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            has_schema = check.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = '_schema'"
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            ok, has_schema = False, None
+        if not ok or not has_schema:
+            raise StorageError(
+                "db.bad_backup", location=Location(file=str(source)), path=str(source)
+            )
+        schema.check_not_newer(Database(check), str(source))
+    finally:
+        check.close()
+    return source
+
 
 def check_form_columns(form) -> None:
     """Refuse a form whose questions cannot become columns (StorageError)."""
@@ -469,27 +517,7 @@ def restore(data_dir: str | Path, backup_path: str | Path) -> Path:
     in another instance (StorageError). The backup is checked first: a SQLite file written by
     this app (not a newer one) that passes ``integrity_check``.
     """
-    source = Path(backup_path)
-    if not source.is_file():
-        raise UsageError(
-            "cli.file_not_found", location=Location(file=str(source)), path=str(source)
-        )
-    check = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        try:
-            ok = check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            has_schema = check.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = '_schema'"
-            ).fetchone()
-        except sqlite3.DatabaseError:
-            ok, has_schema = False, None
-        if not ok or not has_schema:
-            raise StorageError(
-                "db.bad_backup", location=Location(file=str(source)), path=str(source)
-            )
-        schema.check_not_newer(Database(check), str(source))
-    finally:
-        check.close()
+    source = check_backup(backup_path)
     with open_store(data_dir) as store:
         safety = store.backup("before-restore")
         src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)

@@ -167,10 +167,15 @@ class Divisions:
             key=lambda u: u.code,
         )
 
-    def search(self, text: str, *, within: str | None = None, limit: int = 50) -> list[Unit]:
-        """Units matching a name part (西湖), pinyin initials (xhq) or a code prefix (3301).
+    def search(self, text: str, *, within: str | None = None, limit: int | None = 50) -> list[Unit]:
+        """Units matching a name part (西湖), pinyin initials (xhq) or a code prefix (3301),
+        inside ``within`` (a province's or county's code) when given; ``limit=None``: all.
 
-        Best matches first: exact name, name start, then by level and code.
+        Best matches first: exact name, then the unit's *full* initials (``sjz`` → 三界镇 before
+        the hundreds of 三家子… that merely start with them), then name or initials start,
+        then the rest; each by level and code. (Without the full-initials tier 11 % of the
+        townships — 三界镇, 新镇 — fell behind the first 50 prefix matches nationwide and could
+        not be found by their initials at all; callers should say when ``limit`` cut.)
         """
         query = text.strip().lower()
         if not query:
@@ -186,14 +191,22 @@ class Divisions:
                 u for u in self._units.values() if query in u.name or u.initials.startswith(query)
             ]
         hits = [u for u in hits if not u.hidden and u.code.startswith(prefix)]
+        name = text.strip()
 
         def rank(u: Unit) -> tuple:
-            exact = u.name == text.strip()
-            starts = u.name.startswith(text.strip()) or u.initials.startswith(query)
-            return (not exact, not starts, LEVELS.index(u.level), u.code)
+            tier = (
+                0
+                if u.name == name
+                else 1
+                if u.initials == query
+                else 2
+                if u.name.startswith(name) or u.initials.startswith(query)
+                else 3
+            )
+            return (tier, LEVELS.index(u.level), u.code)
 
         hits.sort(key=rank)
-        return hits[:limit]
+        return hits if limit is None else hits[:limit]
 
     def suggest(self, code: str) -> list[Unit]:
         """Units a mistyped code probably meant: the longest known prefix and its children."""

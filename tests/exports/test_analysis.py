@@ -128,6 +128,9 @@ def test_bad_output_fails_cleanly(data, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "x.sav" in err and "Traceback" not in err
     assert main(["--data", str(data), "data", "nope", "--out", str(tmp_path / "a.csv")]) == 1
+    assert main(["--data", str(data), "data", "kexie_survey", "--unit", "abc",
+                 "--out", str(tmp_path / "b.csv")]) == 1  # fmt: skip
+    assert not (tmp_path / "b.csv").exists()
     assert not list(tmp_path.glob(".kexie-data-*"))
 
 

@@ -196,6 +196,12 @@ def test_errors_say_what_and_how(county):
             PP.report_papers(store, FORM, "2026")  # a year for a monthly form
         with pytest.raises(UsageError):
             PP.report_papers(store, FORM, "2026-13")
+        for bad in ("abc", "990000"):  # malformed, unknown: never all units, never empty
+            with pytest.raises(UsageError) as e:
+                PP.report_papers(store, FORM, "2026-09", unit=bad)
+            assert bad in e.value.message()
+            with pytest.raises(UsageError):
+                PP.summary_paper(store, FORM, "2026-09", unit=bad)
         with pytest.raises(UsageError) as e:
             PP.summary_paper(store, FORM, "2999-01")  # not started: nothing to sum
         assert "2999-01" in e.value.message()

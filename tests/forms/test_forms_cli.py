@@ -102,3 +102,23 @@ def test_try_answers_must_be_an_object(tmp_path, capsys):
     answers.write_text("[1, 2]", encoding="utf-8")
     assert main(["forms", "try", str(path), str(answers)]) == 1
     assert "a.json" in capsys.readouterr().err
+
+
+def test_try_with_the_previous_periods_answers(tmp_path, capsys):
+    """与上期比较 checks can be tried offline: --previous gives last period's answers."""
+    from forms import builtin_form_paths
+
+    form = builtin_form_paths()["kexie_volunteer_monthly"]
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"vol_registered": 1000, "vol_new": 20}), encoding="utf-8")
+    previous = tmp_path / "previous.json"
+    previous.write_text(json.dumps({"vol_registered": 2400}), encoding="utf-8")
+    assert main(["forms", "try", str(form), str(answers), "--previous", str(previous)]) == 0
+    fields = json.loads(capsys.readouterr().out)["fields"]
+    assert fields["registered_change"]["value"] == -58.3
+    assert fields["registered_change"]["severity"] == "warning"
+    assert "下降超过 50%" in fields["registered_change"]["message"]
+    assert main(["forms", "try", str(form), str(answers)]) == 0
+    assert json.loads(capsys.readouterr().out)["fields"]["registered_change"]["value"] is None
+    previous.write_text("[1, 2]", encoding="utf-8")
+    assert main(["forms", "try", str(form), str(answers), "--previous", str(previous)]) != 0
