@@ -168,6 +168,10 @@ def write_template(store, form_id: str, *, unit: str, period: str, out: str | Pa
         ws.write_string(2, 0, tr("template.unit", lang, unit=info.name, code=unit), f_meta)
         ws.write_string(2, INPUT_COL, tr("template.period", lang, period=P.label(period, lang)),
                         f_meta)  # fmt: skip
+        rule = form.settings.get("kexie::due")
+        if rule:
+            due = P.due_date(period, rule)
+            ws.write_string(2, ASK_COL, tr("template.due", lang, due=due.isoformat()), f_right)
         heads = ("template.head.name", "template.head.unit", "template.head.value",
                  "template.head.explain", "template.head.ask")  # fmt: skip
         for c, key in enumerate(heads):
@@ -409,7 +413,11 @@ def import_template(store, path: str | Path) -> dict:
             bad_cells.add(name)
             problems.append(_problem(path, sheet, target[1], q, "template.bad_cell",
                                      value=str(raw)[:40]))  # fmt: skip
-    evaluation = evaluate(form, answers)
+    # The same checks as an entry in the app, including those against the unit's previous
+    # period (the store's save would otherwise refuse the report with no cell named).
+    evaluation = evaluate(form, answers,
+                          previous=store.previous_lookup(form.form_id, unit=unit,
+                                                         period=p["period"]))  # fmt: skip
     explanations = {}
     for prob in evaluation.problems:
         name = prob.location.field
