@@ -22,6 +22,7 @@ import i18n
 from desktop import dialogs, importlog
 from desktop.lang import notifier, switch_language
 from i18n import tr
+from i18n.errors import KexieError
 
 NAV_KEYS = ("ui.nav.home", "ui.nav.records", "ui.nav.dashboard")
 PREFERRED = QSize(1180, 740)
@@ -274,6 +275,19 @@ class MainWindow(QMainWindow):
         form = self.store.form(form_id)
         if form.kind == "report":
             from desktop.report import ReportPage
+            from exports.packages import form_for_period
+            from forms.periods import current_period
+
+            # The version that applies to the period (a form package may start from a period);
+            # an existing report keeps the version it was entered with.
+            record = self.store.get(form_id, uuid) if uuid else None
+            version = (record or {}).get("_form_version")
+            try:
+                form = (self.store.form(form_id, version) if version
+                        else form_for_period(self.store, form_id, period
+                                             or current_period(form.period_type or "month")))  # fmt: skip
+            except KexieError:
+                form = self.store.form(form_id)
 
             page = ReportPage(self, form, uuid=uuid, period=period)
         else:
