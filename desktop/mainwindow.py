@@ -22,6 +22,7 @@ import i18n
 from desktop import dialogs, importlog
 from desktop.lang import notifier, switch_language
 from i18n import tr
+from i18n.errors import KexieError
 
 NAV_KEYS = ("ui.nav.home", "ui.nav.records", "ui.nav.dashboard")
 PREFERRED = QSize(1180, 740)
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
     def __init__(self, store: Any) -> None:
         super().__init__()
         self.setObjectName("main_window")
+        self.setAcceptDrops(True)  # bundles dropped on the window are imported
         self.store = store
         from desktop.home import HomePage
         from desktop.ops import DbWriter
@@ -273,6 +275,19 @@ class MainWindow(QMainWindow):
         form = self.store.form(form_id)
         if form.kind == "report":
             from desktop.report import ReportPage
+            from exports.packages import form_for_period
+            from forms.periods import current_period
+
+            # The version that applies to the period (a form package may start from a period);
+            # an existing report keeps the version it was entered with.
+            record = self.store.get(form_id, uuid) if uuid else None
+            version = (record or {}).get("_form_version")
+            try:
+                form = (self.store.form(form_id, version) if version
+                        else form_for_period(self.store, form_id, period
+                                             or current_period(form.period_type or "month")))  # fmt: skip
+            except KexieError:
+                form = self.store.form(form_id)
 
             page = ReportPage(self, form, uuid=uuid, period=period)
         else:
@@ -325,10 +340,22 @@ class MainWindow(QMainWindow):
 
         ExportDialog(self).open()
 
-    def import_(self) -> None:
-        from desktop.transfer import start_import
+    def import_(self, paths: list[str] | None = None) -> None:
+        """Import bundles: several at once, from files, a folder or a drop on the window."""
+        from desktop.importing import ImportDialog
 
-        start_import(self)
+        ImportDialog(self, paths).open()
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:
+        """Files dropped on the window go to the import dialog, listed and described."""
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_(paths)
 
     def merge(self) -> None:
         from desktop.transfer import MergeDialog

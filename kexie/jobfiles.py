@@ -119,9 +119,9 @@ class JobFiles:
         fd = os.open(
             self.lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644
         )
-        if not _try_lock(fd):  # pragma: no cover - a fresh file cannot be locked by another
-            os.close(fd)
-            raise OSError(f"cannot lock {self.lock_path}")
+        # A fresh file is locked by nobody else; a filesystem without locks (some network
+        # shares) refuses: the job still runs, and a sweeper there cannot tell, so keeps it.
+        _try_lock(fd)
         self._fd: int | None = fd
         try:
             os.write(fd, f"{os.getpid()}\n".encode())

@@ -92,3 +92,19 @@ def test_return_from_the_grid_and_answer_it_at_the_township(
         destroy(w)
     finally:
         store.close()
+
+
+def test_a_published_version_is_used_from_its_period_in_the_window(qtbot, window, tmp_path):
+    from exports.packages import publish
+    from tests.exports.test_loop_packages import version_2
+
+    start = P.current_period("month")
+    earlier = P.previous_period(start)
+    src = str(version_2(tmp_path / "v2.xlsx"))
+    w = window.db.write(lambda s: publish(s, [src], tmp_path / "pkg.xlsx", from_period=start))
+    qtbot.waitUntil(lambda: w.finished, timeout=20000)
+    assert w.ok, getattr(w, "error", None)
+    old = window.open_entry(FORM, period=earlier)
+    assert old.form.version == "2026.1" and "vol_online" not in old.rows
+    new = window.open_entry(FORM, period=start)
+    assert new.form.version == "2027.1" and "vol_online" in new.rows
