@@ -35,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--field", metavar="NAME=COMMENT", action="append",
                    help=tr("returns.cli.opt.field"))  # fmt: skip
     p.add_argument("--uuid", metavar="UUID", help=tr("returns.cli.opt.uuid"))
+    p.add_argument("--key", metavar="NAME=VALUE", action="append", help=tr("returns.cli.opt.key"))
     p.add_argument("--out", metavar="FILE", required=True, help=tr("bundle.cli.opt.out"))
     p.set_defaults(func=cmd_return)
 
@@ -46,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--set", metavar="NAME=VALUE", action="append", help=tr("returns.cli.opt.set"))
     p.add_argument("--explain", metavar="NAME=TEXT", action="append",
                    help=tr("returns.cli.opt.explain"))  # fmt: skip
+    p.add_argument("--key", metavar="NAME=VALUE", action="append", help=tr("returns.cli.opt.key"))
     p.add_argument("--reason", metavar="TEXT", help=tr("returns.cli.opt.response"))
     p.add_argument("--draft", action="store_true", help=tr("returns.cli.opt.draft"))
     p.add_argument("--nil", action="store_true", help=tr("returns.cli.opt.nil"))
@@ -174,8 +176,17 @@ def cmd_return(args) -> int:
     from exports.returns import return_report
 
     with _store(args) as store:
+        uuid = args.uuid
+        if uuid is None and args.period:
+            form = store.form(args.form)
+            if form.kind == "report":
+                from forms import periods as P
+                from localdb.units import normalise_code
+
+                uuid = _find_keyed(store, form, normalise_code(args.unit),
+                                   P.parse_period(args.period), _key_values(form, args.key, {}))  # fmt: skip
         s = return_report(store, args.form, unit=args.unit, period=args.period, reason=args.reason,
-                          fields=_pairs(args.field, "--field"), out=args.out, uuid=args.uuid)  # fmt: skip
+                          fields=_pairs(args.field, "--field"), out=args.out, uuid=uuid)  # fmt: skip
     _print({"out": str(s.path), "form": s.form, "uuid": s.uuid, "unit": s.unit,
             "period": s.period, "reason": s.reason, "fields": s.fields, "id": s.id})  # fmt: skip
     return 0
@@ -191,7 +202,8 @@ def cmd_report(args) -> int:
         if form.kind != "report":
             raise UsageError("db.not_a_report", form_id=args.form)
         unit = args.unit or store.unit_code
-        uuid = store.find_report(form.form_id, unit=unit, period=args.period)
+        uuid = _find_keyed(store, form, unit, args.period,
+                           _key_values(form, args.key, _pairs(args.set, "--set")))  # fmt: skip
         if args.show:
             rec = store.get(form.form_id, uuid) if uuid else None
             if rec is None:
@@ -230,6 +242,45 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _key_values(form, keys: list[str] | None, sets: dict[str, str]) -> dict | None:
+    """The report key values named by ``--key`` (else by ``--set``), coerced to their types;
+    None when the form has a key and not all of it was given."""
+    from forms.types import coerce_answer
+    from localdb.schema import report_key
+
+    names = report_key(form)
+    raw = {**{n: v for n, v in sets.items() if n in names}, **_pairs(keys, "--key")}
+    for name in raw:
+        if name not in names:
+            raise UsageError("returns.unknown_field", fix="returns.fix.field", field=name,
+                             form=form.title())  # fmt: skip
+    if not all(n in raw for n in names):
+        return None
+    return {n: coerce_answer(form.question(n), raw[n]) for n in names}
+
+
+def _find_keyed(store, form, unit: str, period: str, key: dict | None) -> str | None:
+    """The live report of unit × period (× key). A keyed form (one report per venue) whose key
+    was not given: the unit's only report of the period, or a clear message naming them all."""
+    from localdb.schema import quote, report_key, table_name
+    from localdb.units import normalise_code
+
+    names = report_key(form)
+    if not names or key is not None:
+        return store.find_report(form.form_id, unit=unit, period=period, key=key)
+    cols = ", ".join(quote(n) for n in names)
+    rows = store.db.execute(
+        f"SELECT _uuid, {cols} FROM {quote(table_name(form.form_id))}"
+        " WHERE _unit = ? AND _period = ? AND _deleted = 0 ORDER BY 2",
+        [normalise_code(unit) or unit, period],
+    ).fetchall()
+    if len(rows) <= 1:
+        return rows[0][0] if rows else None
+    keys = "、".join("/".join(str(v) for v in r[1:]) for r in rows)
+    raise UsageError("returns.key_needed", form=form.title(), unit=unit, period=period,
+                     count=len(rows), keys=keys, name=names[0])  # fmt: skip
+
+
 def import_any(store, path, *, allow_outside: bool, task):
     """Import whatever kind of file ``path`` is. Returns (kind, JSON-ready summary, refused).
     A bundle goes through ``exports.import_bundle``; the other kinds through their module."""
@@ -250,13 +301,13 @@ def import_any(store, path, *, allow_outside: bool, task):
     if kind == FORMS:
         from exports.packages import import_package
 
-        r = import_package(store, path)
-        return kind, {"file": str(path), "kind": kind, **r}, []
+        package = import_package(store, path)
+        return kind, {"file": str(path), "kind": kind, **package}, []
     if kind == TEMPLATE:
         from exports.template import import_template
 
-        r = import_template(store, path)
-        return kind, {"file": str(path), "kind": kind, **r}, r["refused"]
+        template = import_template(store, path)
+        return kind, {"file": str(path), "kind": kind, **template}, template["refused"]
     return "kexie-bundle", None, None
 
 
