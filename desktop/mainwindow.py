@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
     def __init__(self, store: Any) -> None:
         super().__init__()
         self.setObjectName("main_window")
+        self.setAcceptDrops(True)  # bundles dropped on the window are imported
         self.store = store
         from desktop.home import HomePage
         from desktop.ops import DbWriter
@@ -339,10 +340,22 @@ class MainWindow(QMainWindow):
 
         ExportDialog(self).open()
 
-    def import_(self) -> None:
-        from desktop.transfer import start_import
+    def import_(self, paths: list[str] | None = None) -> None:
+        """Import bundles: several at once, from files, a folder or a drop on the window."""
+        from desktop.importing import ImportDialog
 
-        start_import(self)
+        ImportDialog(self, paths).open()
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:
+        """Files dropped on the window go to the import dialog, listed and described."""
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_(paths)
 
     def merge(self) -> None:
         from desktop.transfer import MergeDialog

@@ -411,8 +411,8 @@ def _weighted_checklist(minimum: object, maximum: object, *pairs: object) -> boo
     """Sum the weights of the true factors (``v1, w1, v2, w2, …``, or two node sets of equal
     length); true if min ≤ sum ≤ max (no -1 shortcut here)."""
     if len(pairs) == 2 and isinstance(pairs[0], NodeSet) and isinstance(pairs[1], NodeSet):
-        flags = [node_string(n) for n in pairs[0]]
-        weights = [node_string(n) for n in pairs[1]]
+        flags: list[object] = [node_string(n) for n in pairs[0]]
+        weights: list[object] = [node_string(n) for n in pairs[1]]
         if len(flags) != len(weights):
             return False
     else:
