@@ -4,7 +4,9 @@ summaries at the end of an import, export or merge keep their line breaks (no li
 
 from __future__ import annotations
 
-from tests.gui.test_gui_returns import _township
+from PySide6.QtWidgets import QDialog
+
+from tests.gui.test_gui_returns import FORM, PERIOD, TOWN, _township
 
 
 def _import_through_the_dialog(qtbot, window, answers, paths):
@@ -18,6 +20,54 @@ def _import_through_the_dialog(qtbot, window, answers, paths):
     dialog.start()
     qtbot.waitUntil(lambda: bool(answers.kinds("inform") or answers.kinds("warn")), timeout=30000)
     return answers.shown[-1]
+
+
+def test_the_township_imports_a_return_through_the_import_dialog(
+    qtbot, window, answers, tmp_path, capsys, monkeypatch
+):
+    from desktop import returns as ui
+    from desktop.mainwindow import MainWindow
+    from localdb import open_store
+    from tests.gui.conftest import destroy
+
+    town = _township(tmp_path, capsys)
+    kind, _title, text = _import_through_the_dialog(
+        qtbot, window, answers, [str(tmp_path / "t.xlsx")]
+    )
+    assert kind == "inform", text
+    uuid = window.store.find_report(FORM, unit=TOWN, period=PERIOD)
+    page = window.open_entry(FORM, uuid=uuid, period=PERIOD)
+
+    def fill(self):
+        self.reason.setPlainText("注册人数与上月相差过大")
+        self.table.item(self.names.index("vol_registered"), 2).setText("请与平台核对")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ui.ReturnDialog, "exec", fill)
+    answers.save_file = str(tmp_path / "return.xlsx")
+    page.return_report()
+    qtbot.waitUntil(lambda: page.status == "returned", timeout=20000)
+
+    store = open_store(town)
+    try:
+        w = MainWindow(store)
+        w.show()
+        qtbot.waitExposed(w)
+    except BaseException:
+        store.close()
+        raise
+    try:
+        kind, _title, text = _import_through_the_dialog(
+            qtbot, w, answers, [str(tmp_path / "return.xlsx")]
+        )
+        assert kind == "inform", text
+        assert "注册人数与上月相差过大" in text
+        page = w.open_entry(FORM, period=PERIOD)
+        assert page.status == "returned"
+        assert "请与平台核对" in page.rows["vol_registered"].message.text()
+    finally:
+        destroy(w)
+        store.close()
 
 
 def test_import_export_and_merge_summaries_keep_their_line_breaks(
