@@ -227,7 +227,10 @@ def decimal_date_time(value: object, zone: tzinfo) -> object:
         d = datetime(d.year, d.month, d.day)
     if d.tzinfo is None:
         d = d.replace(tzinfo=zone)
-    return (d - _EPOCH_UTC).total_seconds() / 86400.0
+    try:
+        return (d - _EPOCH_UTC).total_seconds() / 86400.0
+    except (OverflowError, ValueError):
+        return NAN
 
 
 def decimal_time(value: object, zone: tzinfo) -> object:
@@ -256,7 +259,10 @@ def decimal_time(value: object, zone: tzinfo) -> object:
         moment = d if isinstance(d, datetime) else datetime(d.year, d.month, d.day)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    local = moment.astimezone(zone)
+    try:
+        local = moment.astimezone(zone)
+    except (OverflowError, ValueError):  # the first or last day of the calendar
+        return NAN
     seconds = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
     return seconds / 86400.0
 
