@@ -186,9 +186,18 @@ class DashboardPage(QWidget):
         form_id = self.board_form.currentData()
         if not form_id:
             return None
-        periods = last_periods(self.store.form(form_id).period_type or "month", BOARD_PERIODS)
+        form = self.store.form(form_id)
+        periods = last_periods(form.period_type or "month", BOARD_PERIODS)
         col = self.board.currentColumn()
-        return periods[col - 1] if 1 <= col <= len(periods) else periods[-1]
+        if 1 <= col <= len(periods):
+            return periods[col - 1]
+        # none chosen: the latest period anyone has reported for (the current month is
+        # usually still being filled in)
+        rows = completeness(self.store, form, periods)
+        reported = [
+            p for i, p in enumerate(periods) if any(r[2][i] in ("data", "nil") for r in rows)
+        ]
+        return reported[-1] if reported else periods[-1]
 
     def summary_papers(self) -> list[Any]:
         """This unit's 汇总表 of the board's form for :meth:`summary_period`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSize, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
     def __init__(self, store: Any) -> None:
         super().__init__()
         self.setObjectName("main_window")
+        self.setAcceptDrops(True)  # bundles dropped on the window are imported
         self.store = store
         from desktop.home import HomePage
         from desktop.ops import DbWriter
@@ -178,8 +179,13 @@ class MainWindow(QMainWindow):
             self.lang_actions[code] = act
 
         self.help_menu = bar.addMenu("")
+        self.act_guide = QAction(self, objectName="act_guide")
+        self.act_guide.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.act_guide.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.act_guide.triggered.connect(self.guide)
         self.act_about = QAction(self, objectName="act_about")
         self.act_about.triggered.connect(self.about)
+        self.help_menu.addAction(self.act_guide)
         self.help_menu.addAction(self.act_about)
 
     def set_language(self, code: str) -> None:
@@ -205,6 +211,7 @@ class MainWindow(QMainWindow):
         self.lang_menu.setTitle(tr("ui.menu.language"))
         self.help_menu.setTitle(tr("ui.menu.help"))
         self.act_about.setText(tr("ui.action.about"))
+        self.act_guide.setText(tr("ui.action.guide"))
         for code, act in self.lang_actions.items():
             act.setChecked(i18n.get_language() == code)
         self.status_unit.setText(self._unit_text())
@@ -319,6 +326,12 @@ class MainWindow(QMainWindow):
 
         add_form(self)
 
+    def guide(self) -> Any:
+        """F1: the bundled guide, at the part for the current screen."""
+        from desktop.helpguide import show_help
+
+        return show_help(self)
+
     def settings(self) -> None:
         from desktop.settings import SettingsDialog
 
@@ -339,10 +352,22 @@ class MainWindow(QMainWindow):
 
         ExportDialog(self).open()
 
-    def import_(self) -> None:
-        from desktop.transfer import start_import
+    def import_(self, paths: list[str] | None = None) -> None:
+        """Import bundles: several at once, from files, a folder or a drop on the window."""
+        from desktop.importing import ImportDialog
 
-        start_import(self)
+        ImportDialog(self, paths).open()
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:
+        """Files dropped on the window go to the import dialog, listed and described."""
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_(paths)
 
     def merge(self) -> None:
         from desktop.transfer import MergeDialog

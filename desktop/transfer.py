@@ -231,7 +231,11 @@ class MergeDialog(QDialog):
         for p in paths:
             if p not in existing:
                 existing.add(p)
-                item = QListWidgetItem(shown(p))  # control/bidi characters shown escaped
+                from desktop.importing import describe
+
+                # unit, periods and records before running; control/bidi characters escaped
+                item = QListWidgetItem(describe(p, full=True))
+                item.setToolTip(shown(p))
                 item.setData(Qt.ItemDataRole.UserRole, p)
                 self.files.addItem(item)
 

@@ -349,7 +349,9 @@ def _write_stats(path: str, fmt: str, vars_: list[Variable], rows: list[dict], u
     import pyreadstat
 
     df = frame(vars_, rows, unit_names)
-    value_labels = {v.name: v.value_labels for v in vars_ if v.value_labels}
+    value_labels: dict[str, dict[int | float, str]] = {
+        v.name: dict(v.value_labels.items()) for v in vars_ if v.value_labels
+    }
     if fmt == "sav":
         pyreadstat.write_sav(
             df,

@@ -294,7 +294,8 @@ def _current_form(store, form_id, registered):
 
 
 def _existing(store, form_id, form, wanted: set[str]):
-    existing, reports = {}, {}
+    existing: dict[str, dict] = {}
+    reports: dict[tuple, str] = {}
     if form is None:
         return existing, reports
     key = list(getattr(form, "report_key", []) or [])

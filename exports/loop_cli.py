@@ -301,13 +301,13 @@ def import_any(store, path, *, allow_outside: bool, task):
     if kind == FORMS:
         from exports.packages import import_package
 
-        r = import_package(store, path)
-        return kind, {"file": str(path), "kind": kind, **r}, []
+        package = import_package(store, path)
+        return kind, {"file": str(path), "kind": kind, **package}, []
     if kind == TEMPLATE:
         from exports.template import import_template
 
-        r = import_template(store, path)
-        return kind, {"file": str(path), "kind": kind, **r}, r["refused"]
+        template = import_template(store, path)
+        return kind, {"file": str(path), "kind": kind, **template}, template["refused"]
     return "kexie-bundle", None, None
 
 

@@ -44,6 +44,7 @@ from exports.resolve import (
     change,
     reconcile,
 )
+from exports.rollup import SurveyCount
 from exports.safety import check_zip_bytes
 from exports.specs import (
     Normaliser,
@@ -437,7 +438,9 @@ class _Merge:
                 for unit, n in db.execute(
                     "SELECT unit, COUNT(*) FROM rows WHERE win=1 AND tbl=? GROUP BY unit", (table,)
                 ):
-                    content.rollups[spec.form_id].add_count(unit, n)
+                    counts = content.rollups[spec.form_id]
+                    assert isinstance(counts, SurveyCount)  # a survey's roll-up counts
+                    counts.add_count(unit, n)
                 continue
             kind = content.period_type(spec.form_id)
             for (data,) in db.execute(

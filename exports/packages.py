@@ -168,7 +168,8 @@ def import_package(store, path: str | Path) -> dict:
                               form=form.form_id, version=form.version)  # fmt: skip
         plan.append((form, data, start, known is not None))
     starts = _from_periods(store)
-    added, unchanged = [], []
+    added: list[str] = []
+    unchanged: list[str] = []
     store.backup("import")
     with store.db.atomic():
         for form, data, start, known in plan:

@@ -545,7 +545,7 @@ class _Totals:
 
     def result(self) -> dict:
         sums = self.sums
-        out = {n: sums[n] for n in self.ints}
+        out: dict[str, object] = {n: sums[n] for n in self.ints}
         for n in self.floats:
             try:
                 out[n] = sums[n] / _SCALE

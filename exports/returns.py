@@ -302,8 +302,10 @@ def record_response(store, form_id: str, uuid: str, response: str, *, author=Non
     events = history(row.get("_returns"))
     if not events or events[-1].get("response"):
         return False
-    events[-1] = {**events[-1], "response": response, "responded_at": now_iso(),
-                  "responded_by": author or store.clerk or ""}  # fmt: skip
+    at, who = now_iso(), author or store.clerk or ""
+    # Every return not yet answered (returned twice before the correction) gets the answer.
+    events = [e if e.get("response") else {**e, "response": response, "responded_at": at,
+                                             "responded_by": who} for e in events]  # fmt: skip
     store.db.execute(
         f"UPDATE {quote(table_name(form_id))} SET _returns = ? WHERE _uuid = ?",
         [json.dumps(events, ensure_ascii=False), uuid],

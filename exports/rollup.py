@@ -85,13 +85,13 @@ class ReportRollup:
                     seen = latest.get(series)
                     if seen is None or _period_key(period) >= _period_key(seen[0]):
                         latest[series] = (period, v)
-                out[name] = _total([v for _, v in latest.values()])
+                out[name] = _total([v for _, v in latest.values()])  # type: ignore[assignment]
             else:
-                values = [vals[name] for _, _, vals in items if vals.get(name) is not None]
+                given = [vals[name] for _, _, vals in items if vals.get(name) is not None]
                 if c.aggregate == "average":
-                    out[name] = math.fsum(values) / len(values) if values else None
+                    out[name] = math.fsum(given) / len(given) if given else None
                 else:
-                    out[name] = _total(values)
+                    out[name] = _total(given)
         return out
 
     def _items(self, groups, periods) -> list[tuple[str, tuple, dict]]:
@@ -385,7 +385,7 @@ class Completeness:
             header,
             rows,
             total_rows,
-            widths=[24, 14, 20] + [10] * max(widest, 9 if extra_rows else 0),
+            widths=[24.0, 14.0, 20.0] + [10.0] * max(widest, 9 if extra_rows else 0),
             header_rows=header_rows,
         )
 

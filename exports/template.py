@@ -25,6 +25,7 @@ import re
 import uuid as uuidlib
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from exports.canonical import canonical_json
 from exports.parcel import TEMPLATE, build_manifest, read_parcel, write_manifest_sheet
@@ -110,7 +111,7 @@ def write_template(store, form_id: str, *, unit: str, period: str, out: str | Pa
     sheet = SHEET_ZH if zh else SHEET_EN
     cells: dict[str, str] = {}
     explain: dict[str, str] = {}
-    layout: list[tuple[int, str, object]] = []
+    layout: list[tuple[int, str, Any]] = []
     r = FIRST_ROW
     for kind, q in rows:
         layout.append((r, kind, q))
@@ -445,8 +446,8 @@ def import_template(store, path: str | Path) -> dict:
         summary["refused"] = [x.as_dict() for x in problems]
         return summary
     values = evaluation.values
-    key = {k: values.get(k) for k in form.report_key if k in form} or None
-    uuid = store.find_report(form.form_id, unit=unit, period=p["period"], key=key)
+    report_key = {k: values.get(k) for k in form.report_key if k in form} or None
+    uuid = store.find_report(form.form_id, unit=unit, period=p["period"], key=report_key)
     if uuid is not None:
         old = store.get(form.form_id, uuid) or {}
         same = all(_same(old.get(q.name), values.get(q.name)) for q in form.fields())
@@ -487,7 +488,7 @@ def _same(a, b) -> bool:
 
 def _defined_cells(wb) -> dict[str, tuple[str, str]]:
     """Workbook defined names that point at one cell: name → (sheet, "C12")."""
-    out = {}
+    out: dict[str, tuple[str, str]] = {}
     try:
         items = list(wb.defined_names.items())
     except Exception:

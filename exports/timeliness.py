@@ -20,6 +20,7 @@ periods that are due or reported: reported (data or nil) and on time, each over 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from forms import periods as P
 from kexie import lifecycle
@@ -102,7 +103,7 @@ def rates(cells: list[dict]) -> dict:
     """Counts and rates over one unit's cells (those that are due or reported)."""
     counted = [c for c in cells if not (c["state"] == "missing" and c["timely"] == PENDING)]
     n = len(counted)
-    out = {"expected": n}
+    out: dict[str, Any] = {"expected": n}
     for state in lifecycle.COMPLETENESS:
         out[state] = sum(1 for c in counted if c["state"] == state)
     out["reported"] = out["data"] + out["nil"]

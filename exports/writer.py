@@ -238,7 +238,7 @@ def _build(
     task,
     folder=None,
 ) -> None:
-    options = {
+    options: dict[str, object] = {
         "strings_to_formulas": False,
         "strings_to_numbers": False,
         "strings_to_urls": False,

@@ -78,7 +78,7 @@ class Renderer:
 
     def template(self, values: Sequence) -> str:
         """Cell XML for one row of values (None → no cell), row number as ``ROW_SLOT``."""
-        parts = []
+        parts: list[str] = []
         append = parts.append
         # One search over all the row's text decides whether any value needs escaping.
         plain = _needs_escape(values) is None

@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from forms.expr.values import NodeSet, num_to_str, to_bool, to_date, to_num, to_str
 from forms.model import Choice, Form
@@ -116,7 +117,7 @@ class _Ctx:
         self.current: str | None = None
         self.chain: tuple[str, ...] = ()
         self.idx: tuple[int, ...] = ()
-        self.item = None
+        self.item: Any = None  # the choice being filtered (choice_filter)
         self.item_pos = 0
         self.item_size = 0
         self.origin: Key | None = None  # the field being evaluated (what current() means)
@@ -713,7 +714,8 @@ class FormEngine:
                 return None
             return (*idx[:depth], idx[depth] - 1, *idx[depth + 1 :])
 
-        for store in (self.answers, self.bad):
+        stores: tuple[dict, ...] = (self.answers, self.bad)
+        for store in stores:
             items = list(store.items())
             store.clear()
             for (nm, idx), v in items:

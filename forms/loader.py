@@ -234,7 +234,7 @@ SELECT_PREFIXES = (
     ("osm", "osm"),
 )
 # Longest first, so "select one using x" is not read as "select one" of list "using".
-SELECT_PREFIXES = tuple(sorted(SELECT_PREFIXES, key=lambda p: -len(p[0])))
+SELECT_PREFIXES = tuple(sorted(SELECT_PREFIXES, key=lambda p: -len(p[0])))  # type: ignore[assignment]  # same pairs, longest first
 KNOWN_TYPE_WORDS = sorted(
     set(SIMPLE_TYPES)
     | {

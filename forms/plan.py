@@ -315,7 +315,7 @@ def _descendant_reads(nodes: dict[str, Node]) -> dict[str, list[str]]:
     for name, node in nodes.items():
         if node.q.type not in ("group", "repeat"):
             continue
-        refs = set()
+        refs: set[str] = set()
         for column in ("relevant", "repeat_count"):
             c = node.exprs.get(column)
             if c is not None:

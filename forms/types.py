@@ -76,10 +76,10 @@ def coerce_answer(question: Question, raw: object):
     if kind == "time":
         if isinstance(raw, time):
             return raw.isoformat()
-        parsed = parse_time(str(text))
-        if parsed is None:
+        clock = parse_time(str(text))
+        if clock is None:
             raise _error("forms.value.bad_time", question, raw)
-        return parsed.isoformat()
+        return clock.isoformat()
     if kind == "select_multiple" or kind == "select_multiple_from_file":
         if isinstance(raw, list | tuple | set):
             names = [str(x).strip() for x in raw if str(x).strip()]

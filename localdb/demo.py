@@ -211,10 +211,10 @@ def run_demo(
                 _after(year, rng),
             )
             tick()
-        for form_id, uuid, when in stamps:
+        for form_id, uuid, stamp in stamps:
             store.db.execute(
                 f'UPDATE "form_{form_id}" SET _created = ?, _modified = ? WHERE _uuid = ?',
-                [when, when, uuid],
+                [stamp, stamp, uuid],
             )
     task.report(1.0, tr("demo.done", count=summary.total))
     return summary

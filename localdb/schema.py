@@ -27,17 +27,17 @@ MIGRATIONS = Migrations("kexie")
 @MIGRATIONS()
 def m001_system_tables(db: Database) -> None:
     """Settings, audit trail, forms registry, local units."""
-    db["_settings"].create({"key": str, "value": str}, pk="key")
+    db.table("_settings").create({"key": str, "value": str}, pk="key")
     db.execute(
         "CREATE TABLE _audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT, form_id TEXT,"
         " record_uuid TEXT, field TEXT, old, new, reason TEXT, action TEXT NOT NULL)"
     )
     db.execute("CREATE INDEX _audit_record ON _audit(form_id, record_uuid)")
-    db["_forms"].create(
+    db.table("_forms").create(
         {"form_id": str, "version": str, "path": str, "builtin": int, "sha256": str, "added": str},
         pk=("form_id", "version"),
     )
-    db["_units_local"].create(
+    db.table("_units_local").create(
         {
             "code": str,
             "name": str,
@@ -221,7 +221,7 @@ def needs_change(db: Database, form: Form) -> bool:
         if set(form_columns(form, repeat)) - have:
             return True
     return form.kind == "report" and _report_index_name(form) not in {
-        i.name for i in db[table_name(form.form_id)].indexes
+        i.name for i in db.table(table_name(form.form_id)).indexes
     }
 
 
@@ -239,7 +239,7 @@ def _report_index_name(form: Form) -> str:
 def _ensure_report_index(db: Database, form: Form) -> None:
     name = table_name(form.form_id)
     wanted = _report_index_name(form)
-    for index in db[name].indexes:
+    for index in db.table(name).indexes:
         if index.name.startswith(f"{name}_report_") and index.name != wanted:
             db.execute(f"DROP INDEX {quote(index.name)}")
     parts = ["_unit", "_period"] + [f"coalesce({quote(k)}, '')" for k in report_key(form)]

@@ -422,7 +422,7 @@ class Store:
         except sqlite3.Error as exc:
             _remove_partial(partial)  # never leave half a backup behind
             raise storage_error_from_sqlite(exc, folder) from exc
-        keep = keep if keep is not None else int(self.get_setting("backup_keep", BACKUP_KEEP))  # type: ignore[arg-type]
+        keep = keep if keep is not None else int(self.get_setting("backup_keep", BACKUP_KEEP))  # type: ignore[call-overload]
         for old in list_backups(self.folder)[:-keep] if keep > 0 else []:
             old.unlink(missing_ok=True)
         return target

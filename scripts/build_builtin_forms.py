@@ -219,12 +219,13 @@ def derived(
     )
 
 
-def previous_value(name: str, of: str) -> Row:
+def previous_value(name: str, of: str, label: Text) -> Row:
     """A hidden row holding ``of``'s value in the same unit's previous period (与上期比较).
 
     Kexie fills it from local data (``kexie::previous``); other XLSForm tools compute the
-    calculation, '', so every check that reads it is skipped there."""
-    return Row("calculate", name, calculation="''", previous=of)
+    calculation, '', so every check that reads it is skipped there. The label names the
+    column in exported data."""
+    return Row("calculate", name, label, calculation="''", previous=of, aggregate="none")
 
 
 def change_since(name: str, label: Text, now: str, before: str, **warning: object) -> Row:
@@ -1415,7 +1416,11 @@ def volunteer_form() -> FormSpec:
             ),
         ),
         # 与上期比较: the same unit's figures of last month (kexie::previous).
-        previous_value("prev_registered", "vol_registered"),
+        previous_value(
+            "prev_registered",
+            "vol_registered",
+            ("上月注册科技志愿者人数", "Registered science volunteers last month"),
+        ),
         change_since(
             "registered_change",
             ("注册志愿者人数较上月增减", "Registered volunteers: change since last month"),
@@ -1887,7 +1892,9 @@ def org_form() -> FormSpec:
         ),
         count("backyards", ("科技小院数", "Science and technology backyards"), UNITS, "last"),
         # 与上年比较 (kexie::previous)
-        previous_value("prev_members", "members"),
+        previous_value(
+            "prev_members", "members", ("上年个人会员人数", "Individual members last year")
+        ),
         change_since(
             "members_change",
             ("个人会员人数较上年增减", "Individual members: change since last year"),

@@ -14,7 +14,7 @@ for the engine to fill. Pure Python, deterministic for a given ``random.Random``
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 Answers = dict[str, object]
@@ -49,7 +49,7 @@ def sample_answers(
 # ---------------------------------------------------------------------------------------------
 
 
-def _pick(rng: random.Random, weighted: dict[str, float]) -> str:
+def _pick(rng: random.Random, weighted: Mapping[str, float]) -> str:
     names = list(weighted)
     return rng.choices(names, weights=[weighted[n] for n in names])[0]
 
@@ -432,8 +432,7 @@ def _survey(rng: random.Random, unit_code: str, period: str | None, previous: di
             )
         )
     else:
-        days = _pick(rng, {"5": 68, "6": 26, "7": 3, "4": 3})
-        days = int(days)
+        days = int(_pick(rng, {"5": 68, "6": 26, "7": 3, "4": 3}))
         hours = rng.choice((7.5, 8.0, 8.0, 8.0, 8.5, 9.0, 9.0, 9.5, 10.0, 11.0))
         if days * hours > 80:
             hours = 10.0
@@ -442,7 +441,7 @@ def _survey(rng: random.Random, unit_code: str, period: str | None, previous: di
         work_days=days,
         daily_hours=hours,
         **_time_shares(rng, main_work),
-        income=_income(rng, a["title"], employer, level),
+        income=_income(rng, str(a["title"]), employer, level),
         income_change=_pick(rng, {"up": 45, "same": 40, "down": 15}),
         pressure=(
             "very_high"
@@ -548,7 +547,9 @@ def _survey(rng: random.Random, unit_code: str, period: str | None, previous: di
 def _title(rng: random.Random, age: int, education: str, employer: str) -> str:
     if employer == "enterprise" and rng.random() < 0.3:
         return "none"
-    seniority = age - _GRADUATION_AGE[education] + {"doctor": 6, "master": 3}.get(education, 0)
+    seniority: float = (
+        age - _GRADUATION_AGE[education] + {"doctor": 6, "master": 3}.get(education, 0)
+    )
     seniority += rng.gauss(0, 3)
     if education in ("secondary", "college"):
         seniority -= 4

@@ -8,7 +8,7 @@ of values (handy in tests and for form authors).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from forms.expr.compiler import Compiled, Scope, compile_expression
 from forms.expr.parser import parse
@@ -111,7 +111,7 @@ class MapContext:
         if owner is None:
             return ""
         if isinstance(owner, tuple):
-            item = self.values[owner[0]][idx[-1] - 1]
+            item = cast(list, self.values[owner[0]])[idx[-1] - 1]
             return _node_text(item.get(owner[1]))
         value = self.values.get(owner)
         if isinstance(value, list):

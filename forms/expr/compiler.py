@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from forms.expr import ast
 from forms.expr.functions import (
@@ -232,7 +232,7 @@ class _Compiler:
             args = [self.compile(a, item) for a in node.args]
             if name == "position" and not args:
                 return lambda ctx: float(ctx.item_pos) if ctx.item is not None else ctx.position()
-            return _apply(fn, args)
+            return _apply(cast(Callable, fn), args)
         return self.special(node, item)
 
     def special(self, node: ast.Call, item: bool) -> Fn:
@@ -280,16 +280,16 @@ class _Compiler:
                 self.compile(extra, item)
             return inner
         if name == "pulldata":
-            for a in args:
-                self.compile(a, item)
+            for arg in args:
+                self.compile(arg, item)
             return _const("")
         if name in ("decimal-date-time", "decimal-time"):
             inner = self.compile(args[0], item)
             convert = decimal_date_time if name == "decimal-date-time" else decimal_time
             return lambda ctx: convert(inner(ctx), _zone(ctx))
         if name in ("normalize-space", "string-length"):  # no argument: the context node
-            fn = FUNCTIONS[name][0]
-            return lambda ctx: fn(_context_value(ctx))
+            of_context = cast(Callable, FUNCTIONS[name][0])
+            return lambda ctx: of_context(_context_value(ctx))
         if name == "kexie:previous":
             return self.previous(node)
         raise self.error("forms.expr.unknown_function", node, name=name)
@@ -437,7 +437,7 @@ class _Compiler:
         return self._field_nodes(node, self.resolve_form_path(node))
 
     # -- paths over the form's own instance (repeats, groups, fields) ----------------------
-    def form_path(self, node: ast.Node) -> Fn:
+    def form_path(self, node: ast.Path | ast.Filter) -> Fn:
         """A location path over the record: ``/data/hh[age >= 18]/name``, ``${hh}[2]/age``,
         ``${age}[. > 3]``, ``../member[position() = last()]``, ``current()/../x``.
 
@@ -452,15 +452,17 @@ class _Compiler:
         start_preds: tuple[ast.Node, ...] = ()
         steps: tuple[ast.Step, ...] = ()
         here: str | None = scope.current
-        if isinstance(node, ast.Filter):  # ${name}[...]
-            start_kind, start_name, start_preds = "ref", node.primary.name, node.predicates
+        if isinstance(node, ast.Filter):  # ${name}[...] (the caller checked: of a ${ref})
+            start_kind, start_preds = "ref", node.predicates
+            start_name = cast(ast.Ref, node.primary).name
         elif node.start is not None:
             start = node.start
             steps = node.steps
             if isinstance(start, ast.Ref):
                 start_kind, start_name = "ref", start.name
             elif isinstance(start, ast.Filter):
-                start_kind, start_name, start_preds = "ref", start.primary.name, start.predicates
+                start_kind, start_preds = "ref", start.predicates
+                start_name = cast(ast.Ref, start.primary).name
             else:  # current()
                 start_kind = "origin"
         else:
@@ -557,7 +559,7 @@ class _Compiler:
         self.refs.add(target)
         return lambda ctx: ctx.nodes(target)
 
-    def steps(self, steps: tuple[ast.Step, ...]) -> Callable[[object, list], NodeSet]:
+    def steps(self, steps: tuple[ast.Step, ...]) -> Callable[[EvalContext, list], NodeSet]:
         compiled = [(s.axis, s.name, [self.compile(p, True) for p in s.predicates]) for s in steps]
 
         def walk(ctx: EvalContext, nodes: list) -> NodeSet:

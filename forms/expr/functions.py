@@ -227,7 +227,10 @@ def decimal_date_time(value: object, zone: tzinfo) -> object:
         d = datetime(d.year, d.month, d.day)
     if d.tzinfo is None:
         d = d.replace(tzinfo=zone)
-    return (d - _EPOCH_UTC).total_seconds() / 86400.0
+    try:
+        return (d - _EPOCH_UTC).total_seconds() / 86400.0
+    except (OverflowError, ValueError):
+        return NAN
 
 
 def decimal_time(value: object, zone: tzinfo) -> object:
@@ -256,7 +259,10 @@ def decimal_time(value: object, zone: tzinfo) -> object:
         moment = d if isinstance(d, datetime) else datetime(d.year, d.month, d.day)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    local = moment.astimezone(zone)
+    try:
+        local = moment.astimezone(zone)
+    except (OverflowError, ValueError):  # the first or last day of the calendar
+        return NAN
     seconds = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
     return seconds / 86400.0
 
@@ -405,8 +411,8 @@ def _weighted_checklist(minimum: object, maximum: object, *pairs: object) -> boo
     """Sum the weights of the true factors (``v1, w1, v2, w2, …``, or two node sets of equal
     length); true if min ≤ sum ≤ max (no -1 shortcut here)."""
     if len(pairs) == 2 and isinstance(pairs[0], NodeSet) and isinstance(pairs[1], NodeSet):
-        flags = [node_string(n) for n in pairs[0]]
-        weights = [node_string(n) for n in pairs[1]]
+        flags: list[object] = [node_string(n) for n in pairs[0]]
+        weights: list[object] = [node_string(n) for n in pairs[1]]
         if len(flags) != len(weights):
             return False
     else:

@@ -143,8 +143,8 @@ class _Parser:
         ):
             start = self.filter_expr()
             if self.is_op("/", "//"):
-                steps = self.relative_path()
-                return ast.Path(tok.pos, False, tuple(steps), start)
+                rest = self.relative_path()
+                return ast.Path(tok.pos, False, tuple(rest), start)
             return start
         if self.is_op("/", "//"):
             first = self.advance()

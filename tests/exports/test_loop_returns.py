@@ -179,3 +179,22 @@ def test_a_survey_record_is_returned_by_its_uuid(tree, tmp_path, capsys):
         record = store.get("kexie_survey", uuid)
     assert record["_status"] == "returned"
     assert json.loads(record["_returns"])[0]["reason"] == "受访者年龄与出生年份不符"
+
+
+def test_returned_twice_before_the_correction_both_are_answered(tree, tmp_path, capsys):
+    town, county = tree["town"], tree["county"]
+    assert enter(capsys, town, "2026-11", GOOD)[0] == 0
+    run(capsys, "--data", town, "export", "--out", tmp_path / "t.xlsx")
+    run(capsys, "--data", county, "import", tmp_path / "t.xlsx")
+    for i, reason in enumerate(("请核对注册人数", "另请核对服务时长")):
+        code, _, err = run(capsys, "--data", county, "return", F, "--unit", TOWN, "--period",
+                           "2026-11", "--reason", reason, "--out", tmp_path / f"r{i}.xlsx")  # fmt: skip
+        assert code == 0, err
+    for i in range(2):
+        code, s, err = run(capsys, "--data", town, "import", tmp_path / f"r{i}.xlsx")
+        assert code == 0 and s["applied"], err
+    code, s, _ = enter(capsys, town, "2026-11", {"vol_registered": 125, "service_hours": 240},
+                       "--reason", "两处均已更正")  # fmt: skip
+    assert code == 0
+    assert [e["reason"] for e in s["returns"]] == ["请核对注册人数", "另请核对服务时长"]
+    assert {e["response"] for e in s["returns"]} == {"两处均已更正"}

@@ -81,6 +81,8 @@ def test_dashboard_prints_the_summary_table(qtbot, window, answers, previews, tm
     page.btn_pdf.click()
     text = _text(out)
     assert "(汇总表)" in text and "分单位明细" in text
+    done = re.search(r"已报(\d+)/(\d+)", text)
+    assert done and int(done.group(1)) > 0  # a period that has been reported, not this month
     page.btn_print.click()
     assert len(previews) == 1 and previews[0][1] >= 2  # the form, then the breakdown
 
