@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import python_calamine
 from bundle_fakes import RealStore
@@ -22,6 +24,22 @@ def _town() -> RealStore:
                  repeats={"kids": [{"kid_name": text, "kid_age": i}, {"kid_age": None}]})  # fmt: skip
     town.add("t_report", {"activities": 3, "hours": 1.5}, period="2026-01")
     return town
+
+
+@pytest.fixture(autouse=True)
+def _one_creation_time(monkeypatch):
+    """Two exports a second apart differ in their cover's creation time, which is not the
+    writers' doing (the whole-suite run hit it): both writers see one clock reading."""
+    import exports.content
+
+    fixed = datetime(2026, 3, 15, 10, 0, 0, tzinfo=UTC)
+
+    class _Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return fixed if tz else fixed.replace(tzinfo=None)
+
+    monkeypatch.setattr(exports.content, "datetime", _Clock)
 
 
 def _sheets(path) -> dict[str, list[list]]:
