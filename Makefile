@@ -13,7 +13,7 @@ test:            ## the whole test suite (pytest ARGS="tests/localdb -x" for one
 lint:            ## ruff lint + format check, and the layer contract
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	lint-imports
+	$(PY) -c "from importlinter.cli import lint_imports_command as c; c()"
 
 format:          ## apply ruff's formatting and safe fixes
 	$(PY) -m ruff check --fix .
@@ -23,7 +23,7 @@ types:           ## mypy on the core packages (configured in pyproject.toml)
 	$(PY) -m mypy
 
 layers:          ## only the import-linter layer contract
-	lint-imports
+	$(PY) -c "from importlinter.cli import lint_imports_command as c; c()"
 
 bench:           ## quick benchmarks (seconds); `make bench-full` for the real figures
 	$(PY) -m bench --quick

@@ -39,7 +39,20 @@ def cjk_font() -> str | None:
     """The family name of an installed font that has Chinese glyphs, or None."""
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = _cjk_in(font_manager.fontManager)
+    if found is None and not _rebuilt:
+        # matplotlib caches the font list on first use; a Chinese font installed since then
+        # (the README's fonts-noto-cjk, after a first start) is missing from that stale cache
+        # until it is rebuilt: rebuild once per run and look again
+        found = _cjk_in(_rebuild_font_cache())
+    return found
+
+
+_rebuilt = False
+
+
+def _cjk_in(manager: Any) -> str | None:
+    installed = {f.name for f in manager.ttflist}
     for name in CJK_FONTS:
         if name in installed:
             return name
@@ -47,6 +60,16 @@ def cjk_font() -> str | None:
         if any(tag in name for tag in ("CJK", "Hei", "Song", "Kai", "Ming")):
             return name
     return None
+
+
+def _rebuild_font_cache() -> Any:
+    """Re-scan the system's fonts (and rewrite matplotlib's cache); the new font manager."""
+    global _rebuilt
+    from matplotlib import font_manager
+
+    _rebuilt = True
+    font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+    return font_manager.fontManager
 
 
 def font_notice() -> str | None:

@@ -93,6 +93,18 @@ def missing_units(store: Any, manifests: list[dict]) -> tuple[int, int, list[str
     return len(children) - len(missing), len(children), missing
 
 
+def outside_units(store: Any, manifests: list[dict | None]) -> list[str]:
+    """ "name（code）" of every bundle's unit that is not this unit or below it."""
+    own = store.units.get(store.unit_code) if store.unit_code else None
+    prefix = own.prefix if own else ""
+    out = []
+    for m in manifests:
+        code = str((m or {}).get("unit") or "")
+        if code and not code.startswith(prefix):
+            out.append(f"{(m or {}).get('unit_name') or code}（{code}）")
+    return list(dict.fromkeys(out))
+
+
 class Parcel(NamedTuple):
     """What importing a file that is not a bundle did (a return, a form package, a template)."""
 
@@ -166,15 +178,7 @@ class ImportDialog(QDialog):
 
     def outside_units(self) -> list[str]:
         """Names of the chosen bundles' units that are not this unit or below it."""
-        own = self.store.units.get(self.store.unit_code) if self.store.unit_code else None
-        prefix = own.prefix if own else ""
-        out = []
-        for p in self.paths():
-            m = self.manifests.get(p) or {}
-            code = str(m.get("unit") or "")
-            if code and not code.startswith(prefix):
-                out.append(f"{m.get('unit_name') or code}（{code}）")
-        return list(dict.fromkeys(out))
+        return outside_units(self.store, [self.manifests.get(p) for p in self.paths()])
 
     def _update_outside(self) -> None:
         names = self.outside_units()

@@ -717,6 +717,8 @@ class InterviewPage(QWidget):
                 text = tr("ui.interview.required_label", label=text)
             item.label.setText(text)
             item.hint.setText(q.hint())
+            if item.editor is not None:
+                item.editor.widget.setToolTip(q.hint())  # the hint under the field, and here
             item.hint.setVisible(bool(q.hint()))
             if item.editor is not None and item.editor.choices:
                 item.editor.relabel()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSize, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -179,8 +179,13 @@ class MainWindow(QMainWindow):
             self.lang_actions[code] = act
 
         self.help_menu = bar.addMenu("")
+        self.act_guide = QAction(self, objectName="act_guide")
+        self.act_guide.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.act_guide.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.act_guide.triggered.connect(self.guide)
         self.act_about = QAction(self, objectName="act_about")
         self.act_about.triggered.connect(self.about)
+        self.help_menu.addAction(self.act_guide)
         self.help_menu.addAction(self.act_about)
 
     def set_language(self, code: str) -> None:
@@ -191,7 +196,8 @@ class MainWindow(QMainWindow):
 
     def retranslate(self, *_: object) -> None:
         """Re-read every text this window owns; pages retranslate themselves."""
-        self.setWindowTitle(tr("app.name"))
+        demo = self.store.get_setting("demo") is True  # made by kexie demo: say so
+        self.setWindowTitle(tr("ui.demo.title", app=tr("app.name")) if demo else tr("app.name"))
         for row, key in enumerate(NAV_KEYS):
             self.nav.item(row).setText(tr(key))
         self.file_menu.setTitle(tr("ui.menu.file"))
@@ -206,6 +212,7 @@ class MainWindow(QMainWindow):
         self.lang_menu.setTitle(tr("ui.menu.language"))
         self.help_menu.setTitle(tr("ui.menu.help"))
         self.act_about.setText(tr("ui.action.about"))
+        self.act_guide.setText(tr("ui.action.guide"))
         for code, act in self.lang_actions.items():
             act.setChecked(i18n.get_language() == code)
         self.status_unit.setText(self._unit_text())
@@ -319,6 +326,12 @@ class MainWindow(QMainWindow):
         from desktop.addform import add_form
 
         add_form(self)
+
+    def guide(self) -> Any:
+        """F1: the bundled guide, at the part for the current screen."""
+        from desktop.helpguide import show_help
+
+        return show_help(self)
 
     def settings(self) -> None:
         from desktop.settings import SettingsDialog

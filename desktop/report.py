@@ -9,6 +9,7 @@ saves drafts on every change.
 
 from __future__ import annotations
 
+import html
 import uuid as uuidlib
 from typing import Any
 
@@ -759,7 +760,20 @@ class ReportPage(QWidget):
         for section in self._headers[COLUMNS:]:
             section.setText(self.form.question(section.property("qname")).label())
         for r in self.rows.values():
-            r.label.setText(r.question.label())  # "其中：" is part of the form's label
+            # "其中：" is part of the form's label; the form's hint shows under it, small, and
+            # as the tooltip of the row's label and value cell
+            hint = r.question.hint()
+            if hint:
+                r.label.setTextFormat(Qt.TextFormat.RichText)
+                r.label.setText(
+                    f"{html.escape(r.question.label())}<br><span style='color:#666; "
+                    f"font-size:11px;'>{html.escape(hint)}</span>"
+                )
+            else:
+                r.label.setTextFormat(Qt.TextFormat.PlainText)
+                r.label.setText(r.question.label())
+            r.label.setToolTip(hint)
+            r.editor.widget.setToolTip(hint)
             r.unit.setText(r.question.unit() or "")
             r.editor.relabel()
         self.btn_back.setText(tr("ui.button.back"))

@@ -193,6 +193,8 @@ class MergeDialog(QDialog):
         self.store = window.store
         self.op: Op | None = None
         self.result: Any = None
+        self.outside = QCheckBox(objectName="merge_allow_outside")
+        self.outside.setVisible(False)
         self.files = QListWidget(objectName="merge_files")
         self.files.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         add = QPushButton(tr("ui.merge.add"), objectName="merge_add")
@@ -222,6 +224,7 @@ class MergeDialog(QDialog):
         lay.addWidget(QLabel(tr("ui.merge.intro"), wordWrap=True))
         lay.addLayout(row, 1)
         lay.addLayout(form)
+        lay.addWidget(self.outside)
         lay.addWidget(self.buttons)
         self.setWindowTitle(tr("ui.action.merge"))
         self.resize(640, 420)
@@ -238,6 +241,18 @@ class MergeDialog(QDialog):
                 item.setToolTip(shown(p))
                 item.setData(Qt.ItemDataRole.UserRole, p)
                 self.files.addItem(item)
+        self._update_outside()
+
+    def _update_outside(self) -> None:
+        """The explicit checkbox for data from outside this unit, naming those units."""
+        from desktop.importing import outside_units, peek
+
+        names = outside_units(self.store, [peek(p) for p in self.paths()])
+        self.outside.setVisible(bool(names))
+        if names:
+            self.outside.setText(tr("ui.import.allow_outside", units="、".join(names)))
+        else:
+            self.outside.setChecked(False)
 
     def paths(self) -> list[str]:
         """The chosen files (as given, not as shown)."""
@@ -251,6 +266,7 @@ class MergeDialog(QDialog):
     def _remove(self) -> None:
         for item in self.files.selectedItems():
             self.files.takeItem(self.files.row(item))
+        self._update_outside()
 
     def _choose_out(self) -> None:
         path = dialogs.save_file(
@@ -266,12 +282,12 @@ class MergeDialog(QDialog):
         if not paths or not out:
             dialogs.warn(self, tr("ui.action.merge"), tr("ui.merge.need_files"))
             return None
-        store = self.store
+        store, allow = self.store, self.outside.isChecked()
 
         def job(task: Any) -> Any:
             from exports import merge_bundles
 
-            return merge_bundles(store, paths, out, task=task)
+            return merge_bundles(store, paths, out, allow_outside=allow, task=task)
 
         self.hide()
         self.op = run_op(

@@ -59,6 +59,9 @@ def ensure_visible(widget: QWidget | None) -> None:
     each of them follow the cursor."""
     if widget is None:
         return
+    # a page shown just now has its layout requests still queued: lay it out first, or the
+    # positions (and the scroll range) are those of an empty page
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     child: QWidget = widget
     parent = widget.parentWidget()
     while parent is not None:
@@ -98,7 +101,7 @@ def _focus_changed(_old: QWidget | None, new: QWidget | None) -> None:
     def again() -> None:
         import shiboken6
 
-        if shiboken6.isValid(guard) and guard.hasFocus():
+        if shiboken6.isValid(guard) and (guard.hasFocus() or guard.window().focusWidget() is guard):
             ensure_visible(guard)
 
     QTimer.singleShot(0, again)
@@ -348,6 +351,8 @@ class Editor(QObject):
         target.setFocus(Qt.FocusReason.TabFocusReason)
         if isinstance(target, QLineEdit) and not target.isReadOnly():
             target.selectAll()
+        # the focus hook scrolls too, but only while the window is active: do it here as well
+        _focus_changed(None, target)
 
     def focus_target(self) -> QWidget:
         """The widget to focus when jumping to this question."""

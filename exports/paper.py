@@ -331,7 +331,7 @@ class Summary:
     total: dict[str, object]
     by_unit: dict[str, dict[str, object]]  # group code -> indicator -> value
     expected: list[tuple[str, str]]  # direct subordinates (code, name)
-    status: dict[str, str]  # group code -> data | nil | missing
+    status: dict[str, str]  # group code -> data | nil | returned | missing
     names: UnitNames
 
 
@@ -348,15 +348,18 @@ def summarise(store, form_id: str, period: str, *, unit: str | None = None, lang
     rollup = ReportRollup(specs[0], names.group, lang)
     rollup.key = list(form.report_key)
     status: dict[str, str] = {}
-    for r in store.records(form_id, within=code, status=sorted(L.REPORTED)):
+    # States as in the bundle's 上报情况 (exports.rollup.Completeness): 退回 (a returned report
+    # awaiting correction) over 已报 over 空表; returned and nil reports add no figure.
+    rank = {"nil": 0, "data": 1, "returned": 2}
+    for r in store.records(form_id, within=code, status=sorted(L.REPORTED | {L.RETURNED})):
         if r.get("_deleted") or not in_period(r, period):
             continue
         g, _ = names.group(r.get("_unit"))
-        if r.get("_status") == L.NIL:
-            status.setdefault(g, "nil")
-            continue
-        status[g] = "data"
-        rollup.add(r)
+        state = {L.NIL: "nil", L.RETURNED: "returned"}.get(r.get("_status"), "data")
+        if rank[state] > rank.get(status.get(g, ""), -1):
+            status[g] = state
+        if state == "data":
+            rollup.add(r)
     periods = sorted({p for by in rollup.rows.values() for p in by})
     groups = sorted(rollup.rows)
     by_unit = {g: rollup.figure(rollup._items([g], periods)) for g in groups}
@@ -399,6 +402,7 @@ def summary_paper(
     reported = sum(1 for c in subs if s.status.get(c) in ("data", "nil"))
     nil = sum(1 for c in subs if s.status.get(c) == "nil")
     missing = [n for c, n in s.expected if s.status.get(c) == "missing"]
+    returned = [n for c, n in s.expected if s.status.get(c) == "returned"]
     title = tr("paper.summary.title", lang, title=form.title(lang))
     meta = [
         (tr("paper.summary.unit", lang), _unit_label(s.names, s.unit)),
@@ -413,6 +417,8 @@ def summary_paper(
         )
         if missing:
             meta.append((tr("paper.summary.missing", lang), "、".join(missing)))
+        if returned:
+            meta.append((tr("paper.summary.returned", lang), "、".join(returned)))
     # breakdown: the total, this unit's own data (本级), then every direct subordinate
     columns: list[tuple[str, str]] = [("", tr("paper.summary.total", lang))]
     if s.unit in s.by_unit:
@@ -430,6 +436,8 @@ def summary_paper(
                 row.append(tr("paper.summary.not_reported", lang))
             elif s.status.get(g) == "nil":
                 row.append(tr("paper.summary.nil", lang))
+            elif s.status.get(g) == "returned":
+                row.append(tr("paper.summary.returned_cell", lang))
             else:
                 row.append(number_text((s.by_unit.get(g) or {}).get(ln.name)))
         grid.append(row)

@@ -824,7 +824,12 @@ class Records:
     def _row(self, table: str, uuid: str | None) -> dict | None:
         if uuid is None:
             return None
-        return next(self.db.query(f"SELECT * FROM {quote(table)} WHERE _uuid = ?", [uuid]), None)
+        # hand-written: every save reads its row (db.query costs ~5 µs more per call)
+        cursor = self.db.execute(f"SELECT * FROM {quote(table)} WHERE _uuid = ?", [uuid])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
     def _insert(self, table: str, row: dict, *, replace: bool = False) -> None:
         cols = list(row)

@@ -38,4 +38,6 @@ python3 -m pip install -q --disable-pip-version-check -e ".[test,dist]"
 export QT_QPA_PLATFORM=offscreen
 python3 -m ruff check .
 python3 -m ruff format --check .
+python3 -m mypy                      # types of forms, localdb, exports, i18n, kexie ([tool.mypy])
+python3 -c "from importlinter.cli import lint_imports_command as c; c()"  # the layers ([tool.importlinter])
 python3 -m pytest -q "$@"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import python_calamine
-from bundle_fakes import FakeStore
+from bundle_fakes import RealStore
 
 from exports import export_bundle, import_bundle, inspect_bundle, merge_bundles
 from exports.writer import ENGINES, SHEET_WRITERS, SheetWriter, sheet_writer
@@ -14,14 +16,30 @@ TOWN, COUNTY = "110101001000", "110101000000"
 VALUES = ["=1+1", "+1", "0012", "1e5", "TRUE", "#N/A", " 空格 ", "_x0041_", "a\r\nb", "😀", "<&>"]
 
 
-def _town() -> FakeStore:
-    town = FakeStore(TOWN)
+def _town() -> RealStore:
+    town = RealStore(TOWN)
     for i, text in enumerate(VALUES):
         town.add("t_survey", {"note": text, "age": [0, -1, 2**60, None][i % 4], "income": 0.1 * i,
                               "sex": "m" if i % 2 else None},
                  repeats={"kids": [{"kid_name": text, "kid_age": i}, {"kid_age": None}]})  # fmt: skip
     town.add("t_report", {"activities": 3, "hours": 1.5}, period="2026-01")
     return town
+
+
+@pytest.fixture(autouse=True)
+def _one_creation_time(monkeypatch):
+    """Two exports a second apart differ in their cover's creation time, which is not the
+    writers' doing (the whole-suite run hit it): both writers see one clock reading."""
+    import exports.content
+
+    fixed = datetime(2026, 3, 15, 10, 0, 0, tzinfo=UTC)
+
+    class _Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return fixed if tz else fixed.replace(tzinfo=None)
+
+    monkeypatch.setattr(exports.content, "datetime", _Clock)
 
 
 def _sheets(path) -> dict[str, list[list]]:
@@ -59,7 +77,7 @@ def test_both_writers_write_the_same_bundle(tmp_path):
     for p in paths.values():
         result = inspect_bundle(p)
         assert result.valid and result.sha256 == summaries[first].sha256
-        county = FakeStore(COUNTY)
+        county = RealStore(COUNTY)
         assert not import_bundle(county, p).refused
         assert county.tables["t_survey"].keys() == town.tables["t_survey"].keys()
 
@@ -70,7 +88,7 @@ def test_both_writers_merge_to_the_same_bundle(tmp_path, monkeypatch):
     export_bundle(_town(), source)
     merged = {}
     for e in ENGINES:
-        merged[e] = merge_bundles(FakeStore(COUNTY), [source], tmp_path / f"m-{e}.xlsx", engine=e)
+        merged[e] = merge_bundles(RealStore(COUNTY), [source], tmp_path / f"m-{e}.xlsx", engine=e)
         assert not merged[e].refused
     assert len({m.sha256 for m in merged.values()}) == 1
     first, *others = ENGINES

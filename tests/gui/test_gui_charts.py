@@ -55,3 +55,36 @@ def test_charts_follow_the_language():
     i18n.set_language("en")
     fig = charts.venue_visits_figure({"visitors": [("2026-03", 10.0)]})
     assert fig.axes[0].get_title(loc="left") == "Science venue visits by month"
+
+
+def test_a_cjk_font_installed_after_the_first_run_is_found(monkeypatch):
+    """matplotlib's font cache was written before the Chinese font was installed: the chart
+    module rebuilds it once instead of telling the clerk no font was found."""
+    from matplotlib import font_manager
+
+    from desktop import charts
+
+    real = font_manager.fontManager
+    if charts._cjk_in(real) is None:
+        import pytest
+
+        pytest.skip("no CJK font installed on this machine")
+
+    class Stale:  # the cache as written before the font was installed
+        def __init__(self) -> None:
+            self.ttflist = [
+                f for f in real.ttflist if charts._cjk_in(type("M", (), {"ttflist": [f]})) is None
+            ]
+
+    rebuilt = []
+    monkeypatch.setattr(font_manager, "fontManager", Stale())
+    monkeypatch.setattr(charts, "_rebuilt", False)
+    charts.cjk_font.cache_clear()  # a new run
+    monkeypatch.setattr(
+        font_manager, "_load_fontmanager", lambda try_read_cache=True: rebuilt.append(1) or real
+    )
+    assert charts.cjk_font() is not None
+    assert rebuilt == [1] and font_manager.fontManager is real
+    assert charts.font_notice() is None
+    assert rebuilt == [1]  # once per run
+    charts.cjk_font.cache_clear()

@@ -254,3 +254,36 @@ def test_size_splitter_and_folders_are_remembered(qtbot, county_store, tmp_path,
     dialogs.open_file(w, "导入", "*.xlsx")
     assert asked[-1] == str(bundles)  # the dialog starts where the last file was
     destroy(w)
+
+
+def test_form_hints_show_under_the_field_and_as_tooltips(window, answers):
+    page = window.open_entry(REPORT, period="2026-10")
+    hinted = [n for n in page.order if page.rows[n].question.hint()]
+    assert hinted
+    for name in hinted:
+        row, hint = page.rows[name], page.rows[name].question.hint()
+        assert hint in row.label.text()  # under the label, small
+        assert row.label.toolTip() == hint and row.editor.widget.toolTip() == hint
+    interview = window.open_entry(SURVEY)
+    q = next(q for q in interview.questions.values() if q.question.hint() and q.editor)
+    assert q.hint.text() == q.question.hint() and q.editor.widget.toolTip() == q.question.hint()
+
+
+def test_f1_opens_the_guide_for_the_current_screen(qtbot, window, answers):
+    from desktop.helpguide import HelpDialog, guide_file
+
+    page = window.open_entry(REPORT, period="2026-10")
+    page.activated()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_F1)
+    dialogs = [d for d in window.findChildren(HelpDialog) if d.isVisible()]
+    assert dialogs and dialogs[-1].section == "report"
+    assert "填写报表" in dialogs[-1].browser.toPlainText()
+    dialogs[-1].close()
+    interview = window.open_entry(SURVEY)
+    interview.activated()
+    assert window.guide().section == "interview"
+    assert guide_file("en").name == "en.html" and "user guide" in guide_file("en").read_text()
+    window.set_language("en")
+    dialog = window.guide()
+    assert "Interviews" in dialog.browser.toPlainText()
+    window.set_language("zh_CN")
