@@ -29,7 +29,7 @@ from desktop import dialogs, summaries
 from desktop.ops import Op, run_op
 from forms.periods import label as period_label
 from forms.periods import last_periods
-from i18n import shown, tr
+from i18n import compose, shown, tr
 
 
 def _default_name(store: Any, kind: str) -> str:
@@ -165,7 +165,7 @@ def start_import(window: Any, path: str | None = None) -> Op | None:
             _, kind, data, refused = summary
             text = summaries.parcel_text(kind, data)
             if refused:
-                text += "\n" + "\n".join(p["message"] for p in refused[:20])
+                text = compose([text, *(p["message"] for p in refused[:20])])
                 dialogs.warn(window, tr("ui.import.refused_title"),
                              tr("ui.import.done", file=Path(path).name, summary=text))  # fmt: skip
             else:

@@ -1,0 +1,99 @@
+"""Found walking the real window as a township and a county would (acc2): the township's
+文件 → 导入 must take the county's 退回 file (and the other file kinds the app writes), and the
+summaries at the end of an import, export or merge keep their line breaks (no literal "\\n")."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog
+
+from tests.gui.test_gui_returns import FORM, PERIOD, TOWN, _township
+
+
+def _import_through_the_dialog(qtbot, window, answers, paths):
+    """What 文件 → 导入下级文件 does: the import dialog, its list, 导入."""
+    from desktop.importing import ImportDialog
+
+    answers.shown.clear()
+    window.import_(paths)
+    dialog = window.findChild(ImportDialog, "import_dialog")
+    assert dialog is not None and dialog.files.count() == len(paths)
+    dialog.start()
+    qtbot.waitUntil(lambda: bool(answers.kinds("inform") or answers.kinds("warn")), timeout=30000)
+    return answers.shown[-1]
+
+
+def test_the_township_imports_a_return_through_the_import_dialog(
+    qtbot, window, answers, tmp_path, capsys, monkeypatch
+):
+    from desktop import returns as ui
+    from desktop.mainwindow import MainWindow
+    from localdb import open_store
+    from tests.gui.conftest import destroy
+
+    town = _township(tmp_path, capsys)
+    kind, _title, text = _import_through_the_dialog(
+        qtbot, window, answers, [str(tmp_path / "t.xlsx")]
+    )
+    assert kind == "inform", text
+    uuid = window.store.find_report(FORM, unit=TOWN, period=PERIOD)
+    page = window.open_entry(FORM, uuid=uuid, period=PERIOD)
+
+    def fill(self):
+        self.reason.setPlainText("注册人数与上月相差过大")
+        self.table.item(self.names.index("vol_registered"), 2).setText("请与平台核对")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ui.ReturnDialog, "exec", fill)
+    answers.save_file = str(tmp_path / "return.xlsx")
+    page.return_report()
+    qtbot.waitUntil(lambda: page.status == "returned", timeout=20000)
+
+    store = open_store(town)
+    try:
+        w = MainWindow(store)
+        w.show()
+        qtbot.waitExposed(w)
+    except BaseException:
+        store.close()
+        raise
+    try:
+        kind, _title, text = _import_through_the_dialog(
+            qtbot, w, answers, [str(tmp_path / "return.xlsx")]
+        )
+        assert kind == "inform", text
+        assert "注册人数与上月相差过大" in text
+        page = w.open_entry(FORM, period=PERIOD)
+        assert page.status == "returned"
+        assert "请与平台核对" in page.rows["vol_registered"].message.text()
+    finally:
+        destroy(w)
+        store.close()
+
+
+def test_import_export_and_merge_summaries_keep_their_line_breaks(
+    qtbot, window, answers, tmp_path, capsys
+):
+    from desktop.transfer import ExportDialog, MergeDialog
+
+    _township(tmp_path, capsys)
+    _kind, _title, text = _import_through_the_dialog(
+        qtbot, window, answers, [str(tmp_path / "t.xlsx")]
+    )
+    assert "\\n" not in text and "\n" in text, text
+
+    answers.shown.clear()
+    dialog = ExportDialog(window)
+    dialog.file.edit.setText(str(tmp_path / "county.xlsx"))
+    dialog.start()
+    qtbot.waitUntil(lambda: bool(answers.kinds("inform")), timeout=30000)
+    text = answers.kinds("inform")[-1][1]
+    assert "\\n" not in text and "\n" in text, text
+
+    answers.shown.clear()
+    merge = MergeDialog(window)
+    merge.add_paths([str(tmp_path / "t.xlsx")])
+    merge.out.edit.setText(str(tmp_path / "merged.xlsx"))
+    merge.start()
+    qtbot.waitUntil(lambda: bool(answers.kinds("inform")), timeout=30000)
+    text = answers.kinds("inform")[-1][1]
+    assert "\\n" not in text and "\n" in text, text
