@@ -126,3 +126,34 @@ def test_a_subordinates_report_at_the_county_compares_with_that_units_last_perio
     uuid = window.store.find_report(FORM, unit=TOWN, period=PERIOD)
     page = window.open_entry(FORM, uuid=uuid, period=PERIOD)
     assert page.rows["vol_registered"].previous.text() == "111"
+
+
+def _fits(board, text: str, column: int) -> bool:
+    # the text's width plus the cell's margins within the column (else Qt draws "已报…")
+    return board.fontMetrics().horizontalAdvance(text) + 6 <= board.columnWidth(column)
+
+
+def test_the_board_shows_every_cell_whole_at_1024x600(qtbot, window):
+    """上报情况 at the county on a small screen: no "未报…", "026年7月" or "八月…" — a column is
+    as wide as its text and the board scrolls sideways instead; each cell says it all in its
+    tooltip too."""
+    from PySide6.QtWidgets import QApplication
+
+    from localdb.demo import run_demo
+
+    window.db.write(lambda s: run_demo(s, records=10, seed=5))
+    window.resize(1024, 600)
+    window.nav.setCurrentRow(2)
+    page = window.dashboard_page()
+    QApplication.processEvents()
+    board = page.board
+    assert board.rowCount() > 1
+    cut = [board.horizontalHeaderItem(c).text() for c in range(board.columnCount())
+           if not _fits(board, board.horizontalHeaderItem(c).text(), c)]  # fmt: skip
+    cut += [board.item(r, c).text() for c in range(board.columnCount())
+            for r in range(board.rowCount()) if not _fits(board, board.item(r, c).text(), c)]  # fmt: skip
+    assert not cut, cut
+    for c in range(board.columnCount()):
+        for r in range(board.rowCount()):
+            item = board.item(r, c)
+            assert item.toolTip() and item.text() in item.toolTip()
