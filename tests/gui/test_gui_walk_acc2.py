@@ -97,3 +97,32 @@ def test_import_export_and_merge_summaries_keep_their_line_breaks(
     qtbot.waitUntil(lambda: bool(answers.kinds("inform")), timeout=30000)
     text = answers.kinds("inform")[-1][1]
     assert "\\n" not in text and "\n" in text, text
+
+
+def test_a_subordinates_report_at_the_county_compares_with_that_units_last_period(
+    qtbot, window, answers, tmp_path, capsys
+):
+    """At the county, 向 a township's report: 上期 and 与上期比较 are that township's previous
+    report, not the county's own (nor nothing)."""
+    from forms import periods as P
+    from kexie.cli import main
+    from tests.gui.test_gui_returns import VALUES
+
+    town = _township(tmp_path, capsys)
+    before = P.previous_period(PERIOD)
+    sets = [a for k, v in {**VALUES, "vol_registered": 111}.items() for a in ("--set", f"{k}={v}")]
+    assert main(["--data", str(town), "report", FORM, "--period", before, *sets]) == 0
+    assert main(["--data", str(town), "export", "--out", str(tmp_path / "t2.xlsx")]) == 0
+    # the county's own report for that earlier month, with other figures
+    own = {**VALUES, "vol_registered": 999}
+    op = window.db.write(lambda s: s.save(FORM, own, period=before, status="finalised"))
+    qtbot.waitUntil(lambda: op.finished, timeout=20000)
+    assert op.ok, getattr(op, "error", None)
+    capsys.readouterr()
+    kind, _title, text = _import_through_the_dialog(
+        qtbot, window, answers, [str(tmp_path / "t2.xlsx")]
+    )
+    assert kind == "inform", text
+    uuid = window.store.find_report(FORM, unit=TOWN, period=PERIOD)
+    page = window.open_entry(FORM, uuid=uuid, period=PERIOD)
+    assert page.rows["vol_registered"].previous.text() == "111"
