@@ -145,7 +145,10 @@ class DashboardPage(QWidget):
         self.board = QTableWidget(objectName="completeness")
         self.board.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.board.verticalHeader().setVisible(False)
-        self.board.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # Each column as wide as its text (a squeezed "已报（逾期3天）" reads "已报…"); on a
+        # small screen the board scrolls sideways instead.
+        self.board.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.board.horizontalHeader().setStretchLastSection(True)
         from desktop.printing import print_buttons
 
         self.btn_print, self.btn_pdf = print_buttons(self, self.summary_papers, self._pdf_name)
@@ -291,7 +294,9 @@ class DashboardPage(QWidget):
         )
         self.board.setRowCount(len(rows))
         for r, (_code, name, cells, rate) in enumerate(rows):
-            self.board.setItem(r, 0, QTableWidgetItem(name))
+            unit_item = QTableWidgetItem(name)
+            unit_item.setToolTip(name)
+            self.board.setItem(r, 0, unit_item)
             for c, cell in enumerate(cells, start=1):
                 state = cell["state"]
                 if state == "missing" and periods[c - 1] in waiting:
@@ -300,6 +305,7 @@ class DashboardPage(QWidget):
                 if cell["timely"] == "late":
                     text += tr("timely.late_days", n=cell["days_late"])
                 item = QTableWidgetItem(text)
+                item.setToolTip(f"{name} · {period_label(periods[c - 1])}：{text}")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 item.setBackground(QBrush(QColor(STATE_COLORS[state])))
                 if cell["timely"] == "late":
@@ -308,5 +314,6 @@ class DashboardPage(QWidget):
             for c, value in enumerate((rate["rate_reported"], rate["rate_on_time"]) if timed else (),
                                       start=1 + len(periods)):  # fmt: skip
                 item = QTableWidgetItem("-" if value is None else f"{value * 100:.0f}%")
+                item.setToolTip(f"{name} · {extra[c - 1 - len(periods)]}：{item.text()}")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.board.setItem(r, c, item)

@@ -7,7 +7,7 @@ the explicit checkbox, which names those units."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop import dialogs
 from desktop.ops import Op, run_op
-from i18n import shown, tr
+from i18n import compose, shown, tr
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
@@ -93,6 +93,26 @@ def missing_units(store: Any, manifests: list[dict]) -> tuple[int, int, list[str
     return len(children) - len(missing), len(children), missing
 
 
+def outside_units(store: Any, manifests: list[dict | None]) -> list[str]:
+    """ "name（code）" of every bundle's unit that is not this unit or below it."""
+    own = store.units.get(store.unit_code) if store.unit_code else None
+    prefix = own.prefix if own else ""
+    out = []
+    for m in manifests:
+        code = str((m or {}).get("unit") or "")
+        if code and not code.startswith(prefix):
+            out.append(f"{(m or {}).get('unit_name') or code}（{code}）")
+    return list(dict.fromkeys(out))
+
+
+class Parcel(NamedTuple):
+    """What importing a file that is not a bundle did (a return, a form package, a template)."""
+
+    kind: str
+    data: dict
+    refused: list
+
+
 class ImportDialog(QDialog):
     """Choose bundles (files, a folder, drag and drop), see what they are, import them all."""
 
@@ -158,15 +178,7 @@ class ImportDialog(QDialog):
 
     def outside_units(self) -> list[str]:
         """Names of the chosen bundles' units that are not this unit or below it."""
-        own = self.store.units.get(self.store.unit_code) if self.store.unit_code else None
-        prefix = own.prefix if own else ""
-        out = []
-        for p in self.paths():
-            m = self.manifests.get(p) or {}
-            code = str(m.get("unit") or "")
-            if code and not code.startswith(prefix):
-                out.append(f"{m.get('unit_name') or code}（{code}）")
-        return list(dict.fromkeys(out))
+        return outside_units(self.store, [self.manifests.get(p) for p in self.paths()])
 
     def _update_outside(self) -> None:
         names = self.outside_units()
@@ -209,13 +221,20 @@ class ImportDialog(QDialog):
 
         def job(task: Any) -> list[tuple[str, Any]]:
             from exports import import_bundle
+            from exports.loop_cli import import_any
 
             out: list[tuple[str, Any]] = []
             for i, p in enumerate(paths):
                 task.check()
                 task.report(i / len(paths), Path(p).name)
                 try:
-                    out.append((p, import_bundle(store, p, allow_outside=allow)))
+                    # A return (退回), a form package or a filled-in template is recognised by
+                    # its manifest, as `kexie import` does; anything else is a bundle.
+                    kind, other, refused = import_any(store, p, allow_outside=allow, task=None)
+                    if other is not None:
+                        out.append((p, Parcel(kind, other, refused or [])))
+                    else:
+                        out.append((p, import_bundle(store, p, allow_outside=allow)))
                 except Exception as exc:  # one bad file does not stop the others
                     out.append((p, exc))
             task.report(1.0)
@@ -237,6 +256,10 @@ class ImportDialog(QDialog):
             if isinstance(summary, BaseException):
                 refused = True
                 text = summary.message() if isinstance(summary, KexieError) else str(summary)
+            elif isinstance(summary, Parcel):
+                refused = refused or bool(summary.refused)
+                lines = [p["message"] for p in summary.refused[:20]]
+                text = compose([summaries.parcel_text(summary.kind, summary.data), *lines])
             else:
                 refused = refused or bool(summary.refused)
                 text = summaries.import_text(self.store, summary)

@@ -196,7 +196,8 @@ class MainWindow(QMainWindow):
 
     def retranslate(self, *_: object) -> None:
         """Re-read every text this window owns; pages retranslate themselves."""
-        self.setWindowTitle(tr("app.name"))
+        demo = self.store.get_setting("demo") is True  # made by kexie demo: say so
+        self.setWindowTitle(tr("ui.demo.title", app=tr("app.name")) if demo else tr("app.name"))
         for row, key in enumerate(NAV_KEYS):
             self.nav.item(row).setText(tr(key))
         self.file_menu.setTitle(tr("ui.menu.file"))

@@ -105,6 +105,9 @@ class ReportPage(QWidget):
 
             period = default_period(self.store, form)
         self.period = period
+        # Whose report this is: a subordinate's opened at the county stays that unit's
+        # (上期, 与上期比较 and another period of it), else this unit's.
+        self.unit = self._unit_of(uuid)
         self.engine = self._new_engine()
 
         self.title = QLabel(objectName="report_title")
@@ -273,11 +276,15 @@ class ReportPage(QWidget):
         from forms.engine import FormEngine
 
         previous = None
-        if self.store.unit_code and self.form.kind == "report":
+        if self.unit and self.form.kind == "report":
             previous = self.store.previous_lookup(
-                self.form.form_id, unit=self.store.unit_code, period=self.period
+                self.form.form_id, unit=self.unit, period=self.period
             )
         return FormEngine(self.form, previous=previous)
+
+    def _unit_of(self, uuid: str | None) -> str | None:
+        record = self.store.get(self.form.form_id, uuid) if uuid else None
+        return (record or {}).get("_unit") or self.store.unit_code
 
     def _previous_text(self, name: str) -> str:
         """Last period's value of ``name`` as shown in the 上期 column ('' when none)."""
@@ -296,14 +303,14 @@ class ReportPage(QWidget):
     def _load(self) -> None:
         if self.uuid is None and not self.form.report_key:
             self.uuid = self.store.find_report(
-                self.form.form_id, unit=self.store.unit_code, period=self.period
+                self.form.form_id, unit=self.unit, period=self.period
             )
         record = self.store.get(self.form.form_id, self.uuid) if self.uuid else None
         self.status = (record or {}).get("_status", "draft")
         from exports.returns import open_return
 
         self.record = record
-        self.record_unit = (record or {}).get("_unit") or self.store.unit_code
+        self.record_unit = (record or {}).get("_unit") or self.unit
         returns = (record or {}).get("_returns")
         self.open_ret = open_return(returns) if self.status == lifecycle.RETURNED else None
         self.explanations = dict(_json((record or {}).get("_explanations")) or {})
@@ -341,7 +348,7 @@ class ReportPage(QWidget):
     def _last_report(self) -> dict:
         """This unit's most recent report (this form first, then any report form) that has a
         cover, for the values carried over."""
-        unit = self.store.unit_code
+        unit = self.unit
         forms = [self.form] + [f for f in self.store.forms() if f.kind == "report"]
         for form in forms:
             if not any(q.name in COVER_CARRIED for q in form.fields()):

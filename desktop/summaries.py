@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from i18n import tr
+from i18n import compose, tr
 
 MAX_LINES = 10
 
@@ -99,7 +99,7 @@ def export_text(store: Any, s: Any) -> str:
         if names
     ]
     out += _section("ui.summary.sensitive", omitted)
-    return "\n".join(out)
+    return compose(out)
 
 
 def import_text(store: Any, s: Any) -> str:
@@ -107,7 +107,7 @@ def import_text(store: Any, s: Any) -> str:
     warnings = list(getattr(s, "warnings", []) or [])
     notes = _section("ui.summary.warnings", _problems(warnings), count=len(warnings))
     if s.refused:
-        return "\n".join([tr("ui.summary.refused_all"), *_problems(s.refused), *notes])
+        return compose([tr("ui.summary.refused_all"), *_problems(s.refused), *notes])
     out = [
         tr("ui.summary.added", count=s.added),
         tr("ui.summary.unchanged", count=s.unchanged),
@@ -125,7 +125,7 @@ def import_text(store: Any, s: Any) -> str:
     if s.backup:
         out.append(tr("ui.summary.backup", path=str(s.backup)))
     out += notes
-    return "\n".join(out)
+    return compose(out)
 
 
 def merge_text(store: Any, s: Any) -> str:
@@ -143,7 +143,7 @@ def merge_text(store: Any, s: Any) -> str:
     out += _section("ui.summary.conflicts", _changes(store, s.conflicts),
                     count=len(s.conflicts))  # fmt: skip
     out += _section("ui.summary.warnings", _problems(s.warnings), count=len(s.warnings))
-    return "\n".join(out)
+    return compose(out)
 
 
 def parcel_text(kind: str, data: dict) -> str:

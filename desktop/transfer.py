@@ -29,7 +29,7 @@ from desktop import dialogs, summaries
 from desktop.ops import Op, run_op
 from forms.periods import label as period_label
 from forms.periods import last_periods
-from i18n import shown, tr
+from i18n import compose, shown, tr
 
 
 def _default_name(store: Any, kind: str) -> str:
@@ -165,7 +165,7 @@ def start_import(window: Any, path: str | None = None) -> Op | None:
             _, kind, data, refused = summary
             text = summaries.parcel_text(kind, data)
             if refused:
-                text += "\n" + "\n".join(p["message"] for p in refused[:20])
+                text = compose([text, *(p["message"] for p in refused[:20])])
                 dialogs.warn(window, tr("ui.import.refused_title"),
                              tr("ui.import.done", file=Path(path).name, summary=text))  # fmt: skip
             else:
@@ -193,6 +193,8 @@ class MergeDialog(QDialog):
         self.store = window.store
         self.op: Op | None = None
         self.result: Any = None
+        self.outside = QCheckBox(objectName="merge_allow_outside")
+        self.outside.setVisible(False)
         self.files = QListWidget(objectName="merge_files")
         self.files.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         add = QPushButton(tr("ui.merge.add"), objectName="merge_add")
@@ -222,6 +224,7 @@ class MergeDialog(QDialog):
         lay.addWidget(QLabel(tr("ui.merge.intro"), wordWrap=True))
         lay.addLayout(row, 1)
         lay.addLayout(form)
+        lay.addWidget(self.outside)
         lay.addWidget(self.buttons)
         self.setWindowTitle(tr("ui.action.merge"))
         self.resize(640, 420)
@@ -238,6 +241,18 @@ class MergeDialog(QDialog):
                 item.setToolTip(shown(p))
                 item.setData(Qt.ItemDataRole.UserRole, p)
                 self.files.addItem(item)
+        self._update_outside()
+
+    def _update_outside(self) -> None:
+        """The explicit checkbox for data from outside this unit, naming those units."""
+        from desktop.importing import outside_units, peek
+
+        names = outside_units(self.store, [peek(p) for p in self.paths()])
+        self.outside.setVisible(bool(names))
+        if names:
+            self.outside.setText(tr("ui.import.allow_outside", units="、".join(names)))
+        else:
+            self.outside.setChecked(False)
 
     def paths(self) -> list[str]:
         """The chosen files (as given, not as shown)."""
@@ -251,6 +266,7 @@ class MergeDialog(QDialog):
     def _remove(self) -> None:
         for item in self.files.selectedItems():
             self.files.takeItem(self.files.row(item))
+        self._update_outside()
 
     def _choose_out(self) -> None:
         path = dialogs.save_file(
@@ -266,12 +282,12 @@ class MergeDialog(QDialog):
         if not paths or not out:
             dialogs.warn(self, tr("ui.action.merge"), tr("ui.merge.need_files"))
             return None
-        store = self.store
+        store, allow = self.store, self.outside.isChecked()
 
         def job(task: Any) -> Any:
             from exports import merge_bundles
 
-            return merge_bundles(store, paths, out, task=task)
+            return merge_bundles(store, paths, out, allow_outside=allow, task=task)
 
         self.hide()
         self.op = run_op(

@@ -108,7 +108,10 @@ def tr(key: str, lang: str | None = None, /, **params: object) -> str:
         return key
     text = entry.get(normalise_language(lang) if lang else _language) or entry.get("en") or key
     if params:
-        params = {k: shown(v) if isinstance(v, str) else v for k, v in params.items()}
+        params = {
+            k: shown(v) if isinstance(v, str) and not isinstance(v, Composed) else v
+            for k, v in params.items()
+        }
         try:
             if PLURAL in text:
                 return _FORMATTER.vformat(text, (), _SafeParams(params))
@@ -144,6 +147,18 @@ def shown(text: str) -> str:
     if _UNSAFE.search(text) is None:
         return text
     return _UNSAFE.sub(_escape, text)
+
+
+class Composed(str):
+    """Text composed of messages made by :func:`tr` (whose own parameters were escaped there),
+    e.g. a multi-line summary: passed into another message as it is, its line breaks kept,
+    where any other text parameter is escaped (``\\n``). Make one with :func:`compose`."""
+
+
+def compose(lines: list[str] | tuple[str, ...], sep: str = "\n") -> Composed:
+    """``lines`` (each a message from :func:`tr`, or escaped with :func:`shown`) joined by
+    ``sep`` into one :class:`Composed` text."""
+    return Composed(sep.join(lines))
 
 
 PLURAL = ":plural:"

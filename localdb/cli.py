@@ -190,7 +190,11 @@ def cmd_demo(args) -> int:
         raise UsageError("db.cli.bad_records", records=args.records)
     task = ConsoleTask()
     start = time.perf_counter()
-    with open_store(_data(args)) as store:
+    own_folder = not args.data
+    folder = demo_folder() if own_folder else _data(args)
+    with open_store(folder) as store:
+        _refuse_real_data(store, folder)
+        store.set_setting("demo", True)  # the app says so in its title
         if store.unit_code is None:
             unit = store.set_unit(args.unit or DEFAULT_UNIT)
             print(tr("db.cli.demo.unit_set", name=unit.name, code=unit.code), file=sys.stderr)
@@ -210,4 +214,32 @@ def cmd_demo(args) -> int:
         print(f"  {form_id}: {detail}")
     if summary.skipped:
         print(tr("db.cli.demo.skipped", count=summary.skipped))
+    if own_folder:
+        print(tr("db.cli.demo.own_folder", folder=str(folder)))
     return 0
+
+
+def demo_folder():
+    """Where ``kexie demo`` writes without ``--data``: a folder of its own beside the default
+    data folder, so a newcomer's real data folder never becomes a demo district."""
+    from kexie.paths import default_data_dir
+
+    real = default_data_dir()
+    return real.with_name(real.name + "-demo")
+
+
+def _refuse_real_data(store, folder) -> None:
+    """A folder with real records (not made by ``kexie demo``) gets no sample data."""
+    from i18n.errors import Location, UsageError
+
+    if store.get_setting("demo") is True or not store.unit_code:
+        return
+    if any(store.count(form.form_id) for form in store.forms()):
+        unit = store.unit
+        raise UsageError(
+            "db.demo.real_folder",
+            location=Location(file=str(folder)),
+            fix="db.demo.real_folder.fix",
+            folder=str(folder),
+            unit=unit.name if unit else store.unit_code,
+        )

@@ -1,5 +1,7 @@
-"""Test doubles for bundle tests: two small forms and an in-memory store with the Store API
-subset exports uses (docs/internals.md), so bundle tests run without localdb."""
+"""Bundle test support: small forms; ``RealStore``, the real localdb store in a copy of a
+template data folder (prefer it); and ``FakeStore``, the older in-memory double with a made-up
+unit tree (测试省 > 测试市 > 第1县 ...), still used by the tests whose trees need units the real
+division data does not have (its city 110100000000 is a hidden grouping there)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import copy
 import uuid as uuidlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from forms.model import Choice, ChoiceList, Form, Question
 
@@ -255,3 +258,121 @@ class FakeStore:
 
     def snapshot(self):
         return copy.deepcopy(self.tables)
+
+
+# -- the real store, for bundle tests -----------------------------------------------------------
+_TEMPLATES: dict[tuple, Path] = {}
+
+
+def _template(forms: list[Form]) -> Path:
+    """A data folder with ``forms`` registered (made once per set of forms and run)."""
+    import tempfile
+
+    from localdb import open_store
+
+    key = tuple((f.form_id, f.version) for f in forms)
+    folder = _TEMPLATES.get(key)
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="kexie-template-")) / "data"
+        with open_store(folder) as store:
+            store.registry._synced = True  # only the test forms, not the built-in ones
+            for form in forms:
+                store.register_form(form)
+        _TEMPLATES[key] = folder
+    return folder
+
+
+class _Row(dict):
+    """A stored row; ``update`` writes the change to the database (tests set up states)."""
+
+    def __init__(self, store, table: str, row: dict) -> None:
+        super().__init__(row)
+        self._store, self._table = store, table
+
+    def update(self, *args, **changes) -> None:  # type: ignore[override]
+        changes = dict(*args, **changes)
+        super().update(changes)
+        with self._store.db.atomic():
+            self._store.db.table(self._table).update(self["_uuid"], changes)
+
+
+class RealStore:
+    """A real ``localdb`` store in a copy of a template data folder, plus the helpers bundle
+    tests use to set up states (``add``, ``tables``, ``snapshot``, ``backups``). Every other
+    attribute is the store's own: export, import and merge run against real storage."""
+
+    _open: ClassVar[list] = []
+
+    def __init__(self, unit: str, forms: list[Form] | None = None) -> None:
+        import shutil
+        import tempfile
+
+        from localdb import open_store
+
+        forms = forms or [survey_form(), report_form()]
+        folder = Path(tempfile.mkdtemp(prefix="kexie-store-")) / "data"
+        shutil.copytree(_template(forms), folder)
+        self.store = open_store(folder)
+        self.store.registry._synced = True
+        self.store.set_unit(unit)
+        self.store.set_clerk("测试员")
+        RealStore._open.append(self.store)
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+    def add(self, form_id, values, *, unit=None, period=None, status="finalised",
+            modified="2026-01-05T10:00:00Z", uuid=None, repeats=None, explanations=None):  # fmt: skip
+        """Put a record straight into the table in the given state (as an import would)."""
+        from localdb.records import _sql_value
+        from localdb.schema import table_name
+
+        uid = uuid or str(uuidlib.uuid4())
+        row = {
+            "_uuid": uid, "_unit": unit or self.store.unit_code, "_period": period,
+            "_form_version": self.store.form(form_id).version, "_status": status, "_deleted": 0,
+            "_created": "2026-01-05T09:00:00Z", "_modified": modified, "_author": "张三",
+            "_explanations": explanations, "_source": "local",
+            **{k: _sql_value(v) for k, v in values.items()},
+        }  # fmt: skip
+        db = self.store.db
+        with db.atomic():
+            db.table(table_name(form_id)).insert(row)
+            for rep, items in (repeats or {}).items():
+                for i, item in enumerate(items, start=1):
+                    child = {"_uuid": str(uuidlib.uuid4()), "_parent_uuid": uid, "_index": i}
+                    child.update({k: _sql_value(v) for k, v in item.items()})
+                    db.table(table_name(form_id, rep)).insert(child)
+        return uid
+
+    @property
+    def tables(self) -> dict[str, dict[str, dict]]:
+        """{form_id or form_id__repeat: {uuid: row}} of the non-empty tables, as stored."""
+        out: dict[str, dict[str, dict]] = {}
+        for form in self.store.forms():
+            for repeat in [None, *(r.name for r in form.repeats())]:
+                name = f"{form.form_id}__{repeat}" if repeat else form.form_id
+                from localdb.schema import table_name
+
+                rows = {
+                    r["_uuid"]: _Row(self.store, table_name(form.form_id, repeat), r)
+                    for r in self.store.iter_rows(form.form_id, repeat)
+                }
+                if rows:
+                    out[name] = rows
+        return out
+
+    def snapshot(self) -> dict:
+        return {t: {u: dict(r) for u, r in rows.items()} for t, rows in self.tables.items()}
+
+    @property
+    def backups(self) -> list[str]:
+        """The reasons of the backups made, oldest first."""
+        from localdb.store import list_backups
+
+        return [p.stem.rsplit("-", 1)[-1] for p in list_backups(self.store.folder)]
+
+    @classmethod
+    def close_all(cls) -> None:
+        while cls._open:
+            cls._open.pop().close()

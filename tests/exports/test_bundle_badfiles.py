@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from bundle_fakes import FakeStore
+from bundle_fakes import RealStore
 
 from exports import export_bundle, import_bundle, inspect_bundle, merge_bundles
 from tests.conftest import REPO
@@ -29,7 +29,7 @@ def _merge_in_process(monkeypatch):
 
 @pytest.fixture
 def good(tmp_path) -> Path:
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     for i in range(5):
         town.add("t_survey", {"age": 30 + i, "note": f"备注{i}", "income": 1.5})
     town.add("t_report", {"activities": 4, "registered": 10}, period="2026-01")
@@ -99,7 +99,7 @@ def test_wrong_typed_cell_is_a_located_finding(good, tmp_path, ref, cell, code):
     assert f.location.field in ("age", "income", "note")
     text = f.message()
     assert "测试调查" in text and "2" in text and ref[0] in text
-    summary = import_bundle(FakeStore(COUNTY), bad)
+    summary = import_bundle(RealStore(COUNTY), bad)
     assert code in [p.code for p in summary.refused]
 
 
@@ -153,7 +153,7 @@ def test_forbidden_character_reference_refused_like_raw_bytes(good, tmp_path, re
         "备注0".encode(), "备注".encode() + ref, 1) if n == part else d)  # fmt: skip
     f = _finding(bad, "bundle.xml.control_chars")[0]
     assert f.location.file == str(bad)
-    summary = import_bundle(FakeStore(COUNTY), bad)
+    summary = import_bundle(RealStore(COUNTY), bad)
     assert [p.code for p in summary.refused] == ["bundle.xml.control_chars"]
 
 
@@ -196,7 +196,7 @@ def test_sheet_name_excel_forbids_is_refused(good, tmp_path, name):
     bad = _rewrite(good, tmp_path / "name.xlsx", fn)
     f = _finding(bad, "bundle.xml.bad_sheet_name")[0]
     assert f.params["name"] == name
-    assert [p.code for p in import_bundle(FakeStore(COUNTY), bad).refused] == [
+    assert [p.code for p in import_bundle(RealStore(COUNTY), bad).refused] == [
         "bundle.xml.bad_sheet_name"
     ]
 
@@ -327,7 +327,7 @@ def test_import_warns_about_macros_and_hidden_sheets(good, tmp_path):
                    {"xl/worksheets/sheet99.xml": sheet, "xl/vbaProject.bin": b"\0" * 100})  # fmt: skip
     result = inspect_bundle(bad)
     assert result.valid, [f.message() for f in result.findings]
-    summary = import_bundle(FakeStore(COUNTY), bad)
+    summary = import_bundle(RealStore(COUNTY), bad)
     assert summary.refused == [] and summary.added == 6
     codes = [w.code for w in summary.warnings]
     assert "bundle.warn.macros_dropped" in codes and "bundle.warn.hidden_sheet" in codes
@@ -345,7 +345,7 @@ def test_control_and_bidi_characters_in_file_names_are_escaped(tmp_path):
     name = "evil\u202egpj.xlsx\x1b[31m\n"
     path = tmp_path / name
     path.write_bytes(b"not a zip at all")
-    summary = import_bundle(FakeStore(COUNTY), path)
+    summary = import_bundle(RealStore(COUNTY), path)
     text = summary.refused[0].message()
     assert "\u202e" not in text and "\x1b" not in text and "\n" not in text
     assert "\\u202e" in text and "\\x1b" in text and "\\n" in text
@@ -365,7 +365,7 @@ def test_control_characters_in_cell_text_are_escaped_in_findings(good, tmp_path)
 
 @pytest.mark.skipif(sys.platform == "win32", reason="resource is POSIX only")
 def test_stray_cell_far_right_in_the_header_row(tmp_path):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     for i in range(700):
         town.add("t_survey", {"age": 30 + i % 50, "note": f"备注{i}"})
     good = tmp_path / "big.xlsx"

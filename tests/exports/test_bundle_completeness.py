@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import python_calamine
-from bundle_fakes import FakeStore, annual_form, report_form
+from bundle_fakes import FakeStore, RealStore, annual_form, report_form
 
 from exports import export_bundle, merge_bundles
 from exports.rollup import Completeness, as_type
@@ -20,7 +20,7 @@ def _merge_in_process(monkeypatch):
 
 def _county() -> FakeStore:
     """12 months of 2025 and January 2026 from the first township; one annual report (2025)."""
-    s = FakeStore(COUNTY1, forms=[report_form(), annual_form()])
+    s = RealStore(COUNTY1, forms=[report_form(), annual_form()])
     for m in [f"2025-{m:02d}" for m in range(1, 13)] + ["2026-01"]:
         s.add("t_report", {"registered": 5, "activities": 1}, unit=TOWNS1[0], period=m)
     s.add("t_annual", {"members": 30}, unit=TOWNS1[0], period="2025")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from bundle_fakes import FakeStore, survey_form
+from bundle_fakes import FakeStore, RealStore, survey_form
 
 from exports import export_bundle, import_bundle, inspect_bundle, merge_bundles
 
@@ -26,7 +26,7 @@ def _merge_in_process(monkeypatch):
 
 @pytest.fixture
 def good(tmp_path) -> Path:
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     for i in range(5):
         town.add("t_survey", {"age": 30 + i, "note": f"备注{i}", "income": 1.5})
     town.add("t_report", {"activities": 4, "registered": 10}, period="2026-01")
@@ -69,7 +69,7 @@ def _assert_refused(path: Path, code: str, tmp_path: Path) -> None:
     finding = next(f for f in result.findings if f.code == code)
     assert finding.location.file == str(path)
     assert path.name in finding.message() and finding.fix, finding.message()
-    county = FakeStore(COUNTY)
+    county = RealStore(COUNTY)
     before = county.snapshot()
     summary = import_bundle(county, path)
     assert summary.refused and code in [p.code for p in summary.refused]
@@ -206,7 +206,7 @@ def test_duplicate_uuids(good, tmp_path):
 
 
 def test_future_period(tmp_path):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     town.add("t_report", {"activities": 1}, period="2099-01")
     bad = tmp_path / "future.xlsx"
     export_bundle(town, bad)
@@ -227,7 +227,7 @@ def test_unknown_form_version(tmp_path):
 
 
 def test_write_error_leaves_no_file(tmp_path, monkeypatch):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     town.add("t_survey", {"age": 1})
     out = tmp_path / "o.xlsx"
     out.write_bytes(b"previous")

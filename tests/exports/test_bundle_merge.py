@@ -6,15 +6,15 @@ import itertools
 
 import pytest
 import python_calamine
-from bundle_fakes import FakeStore
+from bundle_fakes import FakeStore, RealStore
 
 from exports import export_bundle, import_bundle, inspect_bundle, merge_bundles
 from i18n.errors import Cancelled
 from kexie.tasks import TaskState
 
-CITY, COUNTY1, COUNTY2 = "110100000000", "110101000000", "110102000000"
-TOWNS1 = ["110101001000", "110101002000", "110101003000"]
-TOWNS2 = ["110102001000", "110102002000"]
+CITY, COUNTY1, COUNTY2 = "330100000000", "330102000000", "330105000000"  # 杭州市, 上城区, 拱墅区
+TOWNS1 = ["330102001000", "330102003000", "330102004000"]
+TOWNS2 = ["330105001000", "330105002000"]
 
 
 @pytest.fixture(autouse=True)
@@ -23,8 +23,8 @@ def _merge_in_process(monkeypatch):
     monkeypatch.setenv("KEXIE_MERGE_WORKERS", "0")
 
 
-def _town(code: str, months=(1, 2, 3), base: int = 100, **values) -> FakeStore:
-    s = FakeStore(code)
+def _town(code: str, months=(1, 2, 3), base: int = 100, **values) -> RealStore:
+    s = RealStore(code)
     for m in months:
         s.add("t_report", {"registered": base + m, "female": 10, "activities": m, "hours": 1.5,
                            "rate": 0.5 + m / 10, "contact": "李", **values},
@@ -34,7 +34,7 @@ def _town(code: str, months=(1, 2, 3), base: int = 100, **values) -> FakeStore:
     return s
 
 
-def _bundle(store: FakeStore, path):
+def _bundle(store: RealStore, path):
     export_bundle(store, path)
     return path
 
@@ -47,7 +47,7 @@ def towns(tmp_path):
 
 
 def test_merge_is_order_free_and_idempotent(tmp_path, towns):
-    county = FakeStore(COUNTY1)
+    county = RealStore(COUNTY1)
     shas = set()
     for n, order in enumerate(itertools.permutations(towns)):
         s = merge_bundles(county, list(order), tmp_path / f"c{n}.xlsx")
@@ -65,20 +65,20 @@ def test_merge_is_order_free_and_idempotent(tmp_path, towns):
 
 
 def test_three_levels_with_corrected_township_report(tmp_path, towns):
-    county1 = FakeStore(COUNTY1)
+    county1 = RealStore(COUNTY1)
     merge_bundles(county1, towns, tmp_path / "county1.xlsx")
-    county2 = FakeStore(COUNTY2)
+    county2 = RealStore(COUNTY2)
     t2 = [_bundle(_town(c, base=1000), tmp_path / f"u{i}.xlsx") for i, c in enumerate(TOWNS2)]
     merge_bundles(county2, t2, tmp_path / "county2.xlsx")
     # The first township corrects its March report and re-sends it straight to the city.
     old = inspect_bundle(towns[0])
-    county_data = FakeStore(TOWNS1[0])
+    county_data = RealStore(TOWNS1[0])
     import_bundle(county_data, towns[0])
     march = next(r for r in county_data.tables["t_report"].values() if r["_period"] == "2026-03")
     march.update(activities=30, _modified="2026-04-02T08:00:00Z")
     resent = _bundle(county_data, tmp_path / "resent.xlsx")
     assert inspect_bundle(resent).sha256 != old.sha256
-    city = FakeStore(CITY)
+    city = RealStore(CITY)
     merged = merge_bundles(city, [tmp_path / "county1.xlsx", tmp_path / "county2.xlsx", resent],
                            tmp_path / "city.xlsx")  # fmt: skip
     assert not merged.refused
@@ -107,16 +107,16 @@ def test_three_levels_with_corrected_township_report(tmp_path, towns):
     assert span[reg] == rows[(COUNTY1, "2026-03")][reg]
     assert span[act] == sum(rows[(COUNTY1, f"2026-0{m}")][act] for m in (1, 2, 3))
     # The city bundle merges again at province level.
-    province = FakeStore("110000000000")
+    province = RealStore("330000000000")
     up = merge_bundles(province, [tmp_path / "city.xlsx"], tmp_path / "province.xlsx")
     assert up.sha256 == merged.sha256 and up.counts == merged.counts
 
 
 def test_completeness_shows_data_nil_and_missing(tmp_path):
     a = _town(TOWNS1[0], months=(1, 2))
-    b = FakeStore(TOWNS1[1])
+    b = RealStore(TOWNS1[1])
     b.add("t_report", {}, period="2026-01", status="nil")
-    county = FakeStore(COUNTY1)
+    county = RealStore(COUNTY1)
     merge_bundles(county, [_bundle(a, tmp_path / "a.xlsx"), _bundle(b, tmp_path / "b.xlsx")],
                   tmp_path / "c.xlsx")  # fmt: skip
     grid = _sheet(tmp_path / "c.xlsx", "上报情况")
@@ -129,7 +129,7 @@ def test_completeness_shows_data_nil_and_missing(tmp_path):
 
 def test_outside_bundle_refused_unless_allowed(tmp_path, towns):
     other = _bundle(_town(TOWNS2[0]), tmp_path / "other.xlsx")
-    county = FakeStore(COUNTY1)
+    county = RealStore(COUNTY1)
     s = merge_bundles(county, [*towns, other], tmp_path / "c.xlsx")
     assert [p.code for p in s.refused] == ["bundle.import.outside"]
     assert s.counts["t_report"] == 9
@@ -143,11 +143,11 @@ def test_outside_bundle_refused_unless_allowed(tmp_path, towns):
 
 
 def test_same_time_different_content_is_a_conflict(tmp_path):
-    a = FakeStore(TOWNS1[0])
+    a = RealStore(TOWNS1[0])
     uid = a.add("t_survey", {"age": 1}, modified="2026-03-01T00:00:00Z")
-    b = FakeStore(TOWNS1[0])
+    b = RealStore(TOWNS1[0])
     b.add("t_survey", {"age": 2}, modified="2026-03-01T00:00:00Z", uuid=uid)
-    county = FakeStore(COUNTY1)
+    county = RealStore(COUNTY1)
     pa, pb = _bundle(a, tmp_path / "a.xlsx"), _bundle(b, tmp_path / "b.xlsx")
     s1 = merge_bundles(county, [pa, pb], tmp_path / "m1.xlsx")
     s2 = merge_bundles(county, [pb, pa], tmp_path / "m2.xlsx")
@@ -156,7 +156,7 @@ def test_same_time_different_content_is_a_conflict(tmp_path):
     kept = int(_sheet(tmp_path / "m1.xlsx", "测试调查")[1][3])  # 年龄 of the merged winner
     # Import applies the same rule: whichever bundle comes first, it keeps merge's winner.
     for first, second in ((pa, pb), (pb, pa)):
-        store = FakeStore(COUNTY1)
+        store = RealStore(COUNTY1)
         import_bundle(store, first)
         imp = import_bundle(store, second)
         assert len(imp.conflicts) == 1 and imp.conflicts[0].reason == "bundle.change.same_time"
@@ -164,16 +164,16 @@ def test_same_time_different_content_is_a_conflict(tmp_path):
 
 
 def test_import_supersedes_newer_and_keeps_ours_when_newer(tmp_path):
-    town = FakeStore(TOWNS1[0])
+    town = RealStore(TOWNS1[0])
     uid = town.add("t_survey", {"age": 1}, modified="2026-03-01T00:00:00Z")
     first = _bundle(town, tmp_path / "1.xlsx")
     town.tables["t_survey"][uid].update(age=2, _modified="2026-03-02T00:00:00Z")
     second = _bundle(town, tmp_path / "2.xlsx")
-    county = FakeStore(COUNTY1)
+    county = RealStore(COUNTY1)
     assert import_bundle(county, second).added == 1
     s = import_bundle(county, first)
     assert s.kept_newer == 1 and county.tables["t_survey"][uid]["age"] == 2
-    county2 = FakeStore(COUNTY1)
+    county2 = RealStore(COUNTY1)
     import_bundle(county2, first)
     s = import_bundle(county2, second)
     assert [c.fields for c in s.superseded] == [{"_modified": ("2026-03-01T00:00:00Z",
@@ -185,7 +185,7 @@ def _sheet(path, name):
 
 
 def test_worker_processes_give_the_same_bundle(tmp_path, towns, monkeypatch):
-    county = FakeStore(COUNTY1)
+    county = RealStore(COUNTY1)
     one = merge_bundles(county, towns, tmp_path / "one.xlsx")
     monkeypatch.setenv("KEXIE_MERGE_WORKERS", "2")
     two = merge_bundles(county, towns[::-1], tmp_path / "two.xlsx")
@@ -196,7 +196,7 @@ def test_worker_processes_give_the_same_bundle(tmp_path, towns, monkeypatch):
 def test_workers_stage_in_files_and_leave_none_behind(tmp_path, towns, monkeypatch):
     """Workers stage rows in their own files: a repeated input, a broken one and a cancelled
     merge leave no staging file behind."""
-    county = FakeStore(COUNTY1)
+    county = RealStore(COUNTY1)
     one = merge_bundles(county, towns, tmp_path / "one.xlsx")
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(towns[0].read_bytes()[:5000])
@@ -222,7 +222,7 @@ class _CancelAfter(TaskState):
 
 @pytest.mark.parametrize("after", [1, 3, 5])
 def test_cancel_leaves_nothing_behind(tmp_path, towns, after):
-    county = FakeStore(COUNTY1)
+    county = RealStore(COUNTY1)
     out = tmp_path / "out" / "c.xlsx"
     out.parent.mkdir()
     with pytest.raises(Cancelled):
@@ -233,7 +233,7 @@ def test_cancel_leaves_nothing_behind(tmp_path, towns, after):
 
 
 def test_choice_labels_shown_codes_carried(tmp_path):
-    town = FakeStore(TOWNS1[0])
+    town = RealStore(TOWNS1[0])
     uid = town.add("t_survey", {"sex": "f", "hobby": "read run", "age": 3})
     town.add("t_survey", {"sex": "x", "hobby": None, "age": 4})
     bundle = _bundle(town, tmp_path / "t.xlsx")
@@ -244,7 +244,7 @@ def test_choice_labels_shown_codes_carried(tmp_path):
     rows = {tuple(r[shown : code + 1]) for r in grid[1:]}
     assert rows == {("女", "f"), ("x", "x")}
     assert "阅读、跑步" in {r[hobby] for r in grid[1:]}
-    county = FakeStore(COUNTY1)
+    county = RealStore(COUNTY1)
     merged = tmp_path / "m.xlsx"
     merge_bundles(county, [bundle], merged)  # rows copied as read
     county.add("t_survey", {"sex": "m"}, unit=COUNTY1)
@@ -253,7 +253,7 @@ def test_choice_labels_shown_codes_carried(tmp_path):
         grid = _sheet(path, "测试调查")
         assert {r[shown] for r in grid[1:]} >= {"女", "x"}
     assert "男" in {r[shown] for r in _sheet(tmp_path / "m2.xlsx", "测试调查")[1:]}
-    imported = FakeStore(COUNTY1)
+    imported = RealStore(COUNTY1)
     import_bundle(imported, bundle)
     assert imported.tables["t_survey"][uid]["sex"] == "f"
     assert "~sex" not in imported.tables["t_survey"][uid]
@@ -293,7 +293,7 @@ def test_merge_across_form_versions_keeps_every_column(tmp_path):
 
 
 def test_explanations_travel_and_read_as_labels(tmp_path):
-    town = FakeStore(TOWNS1[0])
+    town = RealStore(TOWNS1[0])
     uid = town.add("t_report", {"activities": 90}, period="2026-01",
                    explanations={"activities": "本月举办科技周，活动偏多"})  # fmt: skip
     town.tables["t_report"][uid]["_explanations"] = '{"activities": "本月举办科技周，活动偏多"}'
@@ -301,7 +301,7 @@ def test_explanations_travel_and_read_as_labels(tmp_path):
     grid = _sheet(bundle, "测试月报")
     shown = grid[0].index("审核说明")
     assert grid[1][shown] == "活动次数：本月举办科技周，活动偏多"
-    county = FakeStore(COUNTY1)
+    county = RealStore(COUNTY1)
     merge_bundles(county, [bundle], tmp_path / "c.xlsx")
     assert _sheet(tmp_path / "c.xlsx", "测试月报")[1][shown] == "活动次数：本月举办科技周，活动偏多"
     import_bundle(county, bundle)
@@ -312,18 +312,19 @@ def test_explanations_travel_and_read_as_labels(tmp_path):
 
 
 def test_deleted_newer_report_does_not_hide_the_live_one(tmp_path):
-    town = FakeStore(TOWNS1[0])
-    live = town.add(
-        "t_report", {"activities": 1}, period="2026-01", modified="2026-02-01T00:00:00Z"
-    )
+    town = RealStore(TOWNS1[0])
+    # the deleted version first: a store holds one live report per unit and period
     gone = town.add(
         "t_report", {"activities": 2}, period="2026-01", modified="2026-02-02T00:00:00Z"
     )
     town.tables["t_report"][gone].update(_deleted=1, _modified="2026-02-03T00:00:00Z")
-    other = FakeStore(TOWNS1[0])
-    other.tables["t_report"] = {gone: {**town.tables["t_report"][gone], "_deleted": 0,
-                                       "_modified": "2026-02-02T00:00:00Z"}}  # fmt: skip
-    county = FakeStore(COUNTY1)
+    live = town.add(
+        "t_report", {"activities": 1}, period="2026-01", modified="2026-02-01T00:00:00Z"
+    )
+    other = RealStore(TOWNS1[0])  # still holds the version before the deletion
+    other.add("t_report", {"activities": 2}, period="2026-01", modified="2026-02-02T00:00:00Z",
+              uuid=gone)  # fmt: skip
+    county = RealStore(COUNTY1)
     s = merge_bundles(county, [_bundle(town, tmp_path / "a.xlsx"), _bundle(other, tmp_path / "b.xlsx")],
                       tmp_path / "m.xlsx")  # fmt: skip
     assert s.counts["t_report"] == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from bundle_fakes import FakeStore
+from bundle_fakes import RealStore
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,7 +41,7 @@ def _carried(row: dict) -> dict:
 
 
 def test_tricky_values_round_trip_exactly(tmp_path):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     uuids = []
     for i, text in enumerate(TRICKY):
         uuids.append(town.add("t_survey", {"note": text, "age": i, "income": 0.1 * i, "name": "王五"},
@@ -59,7 +59,7 @@ def test_tricky_values_round_trip_exactly(tmp_path):
     result = inspect_bundle(out)
     assert result.valid, [f.message() for f in result.findings]
     assert result.sha256 == summary.sha256
-    county = FakeStore(COUNTY)
+    county = RealStore(COUNTY)
     imported = import_bundle(county, out)
     assert not imported.refused and imported.added == len(TRICKY) + 2
     for uid in [*uuids, big, empty]:
@@ -77,7 +77,7 @@ def test_tricky_values_round_trip_exactly(tmp_path):
 
 
 def test_sensitive_left_out_unless_asked(tmp_path):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     uid = town.add("t_survey", {"name": "王五", "mobile": "13800000000", "age": 30})
     out = tmp_path / "b.xlsx"
     summary = export_bundle(town, out)
@@ -85,15 +85,16 @@ def test_sensitive_left_out_unless_asked(tmp_path):
     result = inspect_bundle(out)
     assert result.manifest["sensitive_omitted"] == {"t_survey": ["mobile", "name"]}
     assert "13800000000" not in _all_text(out)
-    county = FakeStore(COUNTY)
+    county = RealStore(COUNTY)
     import_bundle(county, out)
-    assert "name" not in county.tables["t_survey"][uid]
+    row = county.tables["t_survey"][uid]
+    assert row["name"] is None and row["mobile"] is None and row["age"] == 30
     export_bundle(town, out, include_sensitive=True)
     assert "13800000000" in _all_text(out)
 
 
 def test_drafts_stay_home_and_period_filter(tmp_path):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     town.add("t_report", {"activities": 1}, period="2026-01")
     town.add("t_report", {"activities": 2}, period="2026-02")
     town.add("t_report", {"activities": 3}, period="2026-03", status="draft")
@@ -104,9 +105,9 @@ def test_drafts_stay_home_and_period_filter(tmp_path):
 
 
 def test_deletions_travel_as_tombstones(tmp_path):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     uid = town.add("t_survey", {"age": 1})
-    county = FakeStore(COUNTY)
+    county = RealStore(COUNTY)
     import_bundle(county, _export(town, tmp_path / "1.xlsx"))
     assert not county.tables["t_survey"][uid]["_deleted"]
     town.tables["t_survey"][uid].update(_deleted=1, _modified="2026-02-01T00:00:00Z")
@@ -115,7 +116,7 @@ def test_deletions_travel_as_tombstones(tmp_path):
 
 
 def test_english_bundle_has_english_sheets(tmp_path):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     town.add("t_report", {"activities": 1}, period="2026-01")
     out = _export(town, tmp_path / "en.xlsx", lang="en")
     import python_calamine
@@ -137,7 +138,7 @@ def test_english_bundle_has_english_sheets(tmp_path):
                      min_size=6, max_size=6),
 )  # fmt: skip
 def test_property_round_trip(tmp_path, notes, ages, incomes):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     uids = []
     for note, age, income in zip(notes, ages, incomes, strict=False):
         note = None if note is not None and not note.strip("\x00") else note
@@ -145,7 +146,7 @@ def test_property_round_trip(tmp_path, notes, ages, incomes):
     out = _export(town, tmp_path / "p.xlsx")
     result = inspect_bundle(out)
     assert result.valid, [f.message() for f in result.findings]
-    county = FakeStore(COUNTY)
+    county = RealStore(COUNTY)
     assert not import_bundle(county, out).refused
     for uid in uids:
         a, b = _carried(town.tables["t_survey"][uid]), _carried(county.tables["t_survey"][uid])
@@ -166,11 +167,11 @@ def _all_text(path) -> str:
 
 
 def test_import_is_all_or_nothing(tmp_path):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     town.add("t_survey", {"age": 1})
     town.add("t_report", {"activities": 1}, period="2026-01")
     out = _export(town, tmp_path / "b.xlsx")
-    county = FakeStore(COUNTY)
+    county = RealStore(COUNTY)
     county.add("t_survey", {"age": 99}, unit=TOWN)
     before = county.snapshot()
     real = county.upsert_rows
@@ -191,7 +192,7 @@ def test_import_is_all_or_nothing(tmp_path):
 def test_text_over_excel_limit_is_refused_clearly(tmp_path):
     from i18n.errors import BundleError
 
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     uid = town.add("t_survey", {"note": "长" * (MAX_CELL_CHARS + 1)})
     out = tmp_path / "long.xlsx"
     with pytest.raises(BundleError) as err:
@@ -202,7 +203,7 @@ def test_text_over_excel_limit_is_refused_clearly(tmp_path):
 
 
 def test_xlsxwriter_engine_writes_the_same_data(tmp_path):
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     for i, text in enumerate(TRICKY[:8]):
         town.add("t_survey", {"note": text, "age": i, "sex": "m"},
                  repeats={"kids": [{"kid_name": text, "kid_age": i}]})  # fmt: skip
@@ -218,7 +219,7 @@ def test_more_rows_than_excel_holds_is_refused(tmp_path, monkeypatch):
     from i18n.errors import BundleError
 
     monkeypatch.setattr(exports.writer, "MAX_ROWS", 3)
-    town = FakeStore(TOWN)
+    town = RealStore(TOWN)
     for i in range(3):
         town.add("t_survey", {"age": i})
     with pytest.raises(BundleError) as err:

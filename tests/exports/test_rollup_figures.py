@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 import python_calamine
-from bundle_fakes import FakeStore, annual_form, report_form, survey_form
+from bundle_fakes import RealStore, annual_form, report_form, survey_form
 
 from exports import export_bundle, merge_bundles
 
-CITY, C1, C2 = "110100000000", "110101000000", "110102000000"
-A, B, C = "110101001000", "110101002000", "110101003000"
-D = "110102001000"
+CITY, C1, C2 = "330100000000", "330102000000", "330105000000"  # 杭州市, 上城区, 拱墅区
+A, B, C = "330102001000", "330102003000", "330102004000"
+D = "330105001000"
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +21,7 @@ def _merge_in_process(monkeypatch):
 
 def _town(code, reports, status="finalised"):
     """``reports``: {month: {indicator: value}}."""
-    s = FakeStore(code, forms=[survey_form(), report_form(), annual_form()])
+    s = RealStore(code, forms=[survey_form(), report_form(), annual_form()])
     for m, values in reports.items():
         s.add("t_report", values, period=f"2026-{m:02d}", status=status,
               modified=f"2026-{m:02d}-28T10:00:00Z")  # fmt: skip
@@ -34,7 +34,7 @@ def _bundle(store, path):
 
 
 def _merge(code, paths, out):
-    s = merge_bundles(FakeStore(code, forms=[survey_form(), report_form(), annual_form()]),
+    s = merge_bundles(RealStore(code, forms=[survey_form(), report_form(), annual_form()]),
                       paths, out)  # fmt: skip
     assert not s.refused, [p.message() for p in s.refused]
     return out
@@ -138,7 +138,7 @@ def test_the_corrected_report_counts_again(tmp_path):
 def test_a_span_of_one_period_prints_one_block(tmp_path):
     stores = []
     for code, members in ((A, 10), (B, 20)):
-        s = FakeStore(code, forms=[survey_form(), report_form(), annual_form()])
+        s = RealStore(code, forms=[survey_form(), report_form(), annual_form()])
         s.add("t_annual", {"members": members}, period="2026")
         stores.append(s)
     paths = [_bundle(s, tmp_path / f"{s.unit_code}.xlsx") for s in stores]
@@ -177,7 +177,7 @@ def _venue_form():
 def test_a_stock_is_kept_per_unit_and_report_key(tmp_path):
     """One township, two venues (the form's report key): the venue that skipped March still
     counts with its February stock."""
-    s = FakeStore(A, forms=[survey_form(), report_form(), _venue_form()])
+    s = RealStore(A, forms=[survey_form(), report_form(), _venue_form()])
     for m in (1, 2, 3):
         s.add("t_venue", {"venue": "科技馆", "exhibits": 10 * m, "visitors": 100},
               period=f"2026-{m:02d}")  # fmt: skip
@@ -185,7 +185,7 @@ def test_a_stock_is_kept_per_unit_and_report_key(tmp_path):
         s.add("t_venue", {"venue": "大篷车", "exhibits": 3 + m, "visitors": 50},
               period=f"2026-{m:02d}")  # fmt: skip
     path = _bundle(s, tmp_path / "a.xlsx")
-    county = merge_bundles(FakeStore(C1, forms=[survey_form(), report_form(), _venue_form()]),
+    county = merge_bundles(RealStore(C1, forms=[survey_form(), report_form(), _venue_form()]),
                            [path], tmp_path / "c1.xlsx")  # fmt: skip
     assert not county.refused
     for bundle in (path, tmp_path / "c1.xlsx"):

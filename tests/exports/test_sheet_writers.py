@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 import python_calamine
-from bundle_fakes import FakeStore
+from bundle_fakes import RealStore
 
 from exports import export_bundle, import_bundle, inspect_bundle, merge_bundles
 from exports.writer import ENGINES, SHEET_WRITERS, SheetWriter, sheet_writer
@@ -16,8 +16,8 @@ TOWN, COUNTY = "110101001000", "110101000000"
 VALUES = ["=1+1", "+1", "0012", "1e5", "TRUE", "#N/A", " 空格 ", "_x0041_", "a\r\nb", "😀", "<&>"]
 
 
-def _town() -> FakeStore:
-    town = FakeStore(TOWN)
+def _town() -> RealStore:
+    town = RealStore(TOWN)
     for i, text in enumerate(VALUES):
         town.add("t_survey", {"note": text, "age": [0, -1, 2**60, None][i % 4], "income": 0.1 * i,
                               "sex": "m" if i % 2 else None},
@@ -77,7 +77,7 @@ def test_both_writers_write_the_same_bundle(tmp_path):
     for p in paths.values():
         result = inspect_bundle(p)
         assert result.valid and result.sha256 == summaries[first].sha256
-        county = FakeStore(COUNTY)
+        county = RealStore(COUNTY)
         assert not import_bundle(county, p).refused
         assert county.tables["t_survey"].keys() == town.tables["t_survey"].keys()
 
@@ -88,7 +88,7 @@ def test_both_writers_merge_to_the_same_bundle(tmp_path, monkeypatch):
     export_bundle(_town(), source)
     merged = {}
     for e in ENGINES:
-        merged[e] = merge_bundles(FakeStore(COUNTY), [source], tmp_path / f"m-{e}.xlsx", engine=e)
+        merged[e] = merge_bundles(RealStore(COUNTY), [source], tmp_path / f"m-{e}.xlsx", engine=e)
         assert not merged[e].refused
     assert len({m.sha256 for m in merged.values()}) == 1
     first, *others = ENGINES

@@ -86,3 +86,20 @@ def test_several_files_imported_outside_only_when_ticked(qtbot, window, bundles,
     title, text = answers.kinds("inform")[-1]
     assert title == "导入完成"
     assert window.store.records("kexie_survey", unit=OUTSIDE)
+
+
+def test_merge_names_outside_units_in_an_explicit_checkbox(qtbot, window, bundles, answers):
+    from desktop.transfer import MergeDialog
+
+    _inbox, made = bundles
+    dialog = MergeDialog(window)
+    dialog.add_paths([str(made[0])])
+    assert not dialog.outside.isVisibleTo(dialog)
+    assert "万寿路街道" in dialog.files.item(0).text()
+    dialog.add_paths([str(made[2])])
+    assert dialog.outside.isVisibleTo(dialog) and "北山街道" in dialog.outside.text()
+    dialog.files.setCurrentRow(1)
+    dialog.files.item(1).setSelected(True)
+    dialog._remove()
+    assert not dialog.outside.isVisibleTo(dialog)
+    dialog.close()

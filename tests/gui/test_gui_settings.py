@@ -103,3 +103,17 @@ def test_unit_search_scoped_uncut_and_by_full_initials(qtbot, county_store):
     names = [dialog.results.item(i).text() for i in range(dialog.results.count())]
     assert names and "三界镇" in names[0]
     destroy(dialog)
+
+
+def test_a_demo_folder_says_so_in_the_title(qtbot, county_store, answers):
+    from desktop.mainwindow import MainWindow
+    from tests.gui.conftest import destroy
+
+    county_store.set_setting("demo", True)  # as kexie demo leaves it
+    w = MainWindow(county_store)
+    assert "示例数据" in w.windowTitle()
+    destroy(w)
+    county_store.set_setting("demo", None)
+    w = MainWindow(county_store)
+    assert "示例数据" not in w.windowTitle()
+    destroy(w)

@@ -129,3 +129,28 @@ def test_demo_for_a_city_covers_its_counties(capsys, tmp_path):
         rows = store.records("kexie_org_annual")
         assert len(rows) == 1 + len(store.units.children("330100"))
         assert {store.units.get(r["_unit"]).level for r in rows} == {"city", "county"}
+
+
+def test_demo_never_turns_a_real_data_folder_into_a_demo_district(capsys, tmp_path, monkeypatch):
+    from localdb import open_store
+
+    real = tmp_path / "KexieCollect"
+    monkeypatch.setattr("kexie.paths.default_data_dir", lambda: real)
+    with open_store(real) as store:  # a newcomer's real folder, with a real report
+        store.set_unit("360121000000")
+        store.set_clerk("王")
+        store.save("kexie_volunteer_monthly", {"vol_registered": 5}, period="2026-11")
+    code, out, _err = run(capsys, "demo", "--records", "3", "--seed", "1")
+    assert code == 0
+    demo = tmp_path / "KexieCollect-demo"
+    assert str(demo) in out and "--data" in out
+    with open_store(real) as store:  # untouched
+        assert store.unit_code == "360121000000" and store.count("kexie_survey") == 0
+        assert store.get_setting("demo") is None
+    with open_store(demo) as store:
+        assert store.get_setting("demo") is True and store.count("kexie_survey") == 3
+    # pointed at the real folder on purpose: refused, with what to do instead
+    code, _out, err = run(capsys, "--data", str(real), "demo", "--records", "3")
+    assert code != 0 and "正式数据" in err and "--data" in err
+    with open_store(real) as store:
+        assert store.count("kexie_survey") == 0

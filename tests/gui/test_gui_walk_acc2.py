@@ -1,0 +1,159 @@
+"""Found walking the real window as a township and a county would (acc2): the township's
+文件 → 导入 must take the county's 退回 file (and the other file kinds the app writes), and the
+summaries at the end of an import, export or merge keep their line breaks (no literal "\\n")."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog
+
+from tests.gui.test_gui_returns import FORM, PERIOD, TOWN, _township
+
+
+def _import_through_the_dialog(qtbot, window, answers, paths):
+    """What 文件 → 导入下级文件 does: the import dialog, its list, 导入."""
+    from desktop.importing import ImportDialog
+
+    answers.shown.clear()
+    window.import_(paths)
+    dialog = window.findChild(ImportDialog, "import_dialog")
+    assert dialog is not None and dialog.files.count() == len(paths)
+    dialog.start()
+    qtbot.waitUntil(lambda: bool(answers.kinds("inform") or answers.kinds("warn")), timeout=30000)
+    return answers.shown[-1]
+
+
+def test_the_township_imports_a_return_through_the_import_dialog(
+    qtbot, window, answers, tmp_path, capsys, monkeypatch
+):
+    from desktop import returns as ui
+    from desktop.mainwindow import MainWindow
+    from localdb import open_store
+    from tests.gui.conftest import destroy
+
+    town = _township(tmp_path, capsys)
+    kind, _title, text = _import_through_the_dialog(
+        qtbot, window, answers, [str(tmp_path / "t.xlsx")]
+    )
+    assert kind == "inform", text
+    uuid = window.store.find_report(FORM, unit=TOWN, period=PERIOD)
+    page = window.open_entry(FORM, uuid=uuid, period=PERIOD)
+
+    def fill(self):
+        self.reason.setPlainText("注册人数与上月相差过大")
+        self.table.item(self.names.index("vol_registered"), 2).setText("请与平台核对")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ui.ReturnDialog, "exec", fill)
+    answers.save_file = str(tmp_path / "return.xlsx")
+    page.return_report()
+    qtbot.waitUntil(lambda: page.status == "returned", timeout=20000)
+
+    store = open_store(town)
+    try:
+        w = MainWindow(store)
+        w.show()
+        qtbot.waitExposed(w)
+    except BaseException:
+        store.close()
+        raise
+    try:
+        kind, _title, text = _import_through_the_dialog(
+            qtbot, w, answers, [str(tmp_path / "return.xlsx")]
+        )
+        assert kind == "inform", text
+        assert "注册人数与上月相差过大" in text
+        page = w.open_entry(FORM, period=PERIOD)
+        assert page.status == "returned"
+        assert "请与平台核对" in page.rows["vol_registered"].message.text()
+    finally:
+        destroy(w)
+        store.close()
+
+
+def test_import_export_and_merge_summaries_keep_their_line_breaks(
+    qtbot, window, answers, tmp_path, capsys
+):
+    from desktop.transfer import ExportDialog, MergeDialog
+
+    _township(tmp_path, capsys)
+    _kind, _title, text = _import_through_the_dialog(
+        qtbot, window, answers, [str(tmp_path / "t.xlsx")]
+    )
+    assert "\\n" not in text and "\n" in text, text
+
+    answers.shown.clear()
+    dialog = ExportDialog(window)
+    dialog.file.edit.setText(str(tmp_path / "county.xlsx"))
+    dialog.start()
+    qtbot.waitUntil(lambda: bool(answers.kinds("inform")), timeout=30000)
+    text = answers.kinds("inform")[-1][1]
+    assert "\\n" not in text and "\n" in text, text
+
+    answers.shown.clear()
+    merge = MergeDialog(window)
+    merge.add_paths([str(tmp_path / "t.xlsx")])
+    merge.out.edit.setText(str(tmp_path / "merged.xlsx"))
+    merge.start()
+    qtbot.waitUntil(lambda: bool(answers.kinds("inform")), timeout=30000)
+    text = answers.kinds("inform")[-1][1]
+    assert "\\n" not in text and "\n" in text, text
+
+
+def test_a_subordinates_report_at_the_county_compares_with_that_units_last_period(
+    qtbot, window, answers, tmp_path, capsys
+):
+    """At the county, 向 a township's report: 上期 and 与上期比较 are that township's previous
+    report, not the county's own (nor nothing)."""
+    from forms import periods as P
+    from kexie.cli import main
+    from tests.gui.test_gui_returns import VALUES
+
+    town = _township(tmp_path, capsys)
+    before = P.previous_period(PERIOD)
+    sets = [a for k, v in {**VALUES, "vol_registered": 111}.items() for a in ("--set", f"{k}={v}")]
+    assert main(["--data", str(town), "report", FORM, "--period", before, *sets]) == 0
+    assert main(["--data", str(town), "export", "--out", str(tmp_path / "t2.xlsx")]) == 0
+    # the county's own report for that earlier month, with other figures
+    own = {**VALUES, "vol_registered": 999}
+    op = window.db.write(lambda s: s.save(FORM, own, period=before, status="finalised"))
+    qtbot.waitUntil(lambda: op.finished, timeout=20000)
+    assert op.ok, getattr(op, "error", None)
+    capsys.readouterr()
+    kind, _title, text = _import_through_the_dialog(
+        qtbot, window, answers, [str(tmp_path / "t2.xlsx")]
+    )
+    assert kind == "inform", text
+    uuid = window.store.find_report(FORM, unit=TOWN, period=PERIOD)
+    page = window.open_entry(FORM, uuid=uuid, period=PERIOD)
+    assert page.rows["vol_registered"].previous.text() == "111"
+
+
+def _fits(board, text: str, column: int) -> bool:
+    # the text's width plus the cell's margins within the column (else Qt draws "已报…")
+    return board.fontMetrics().horizontalAdvance(text) + 6 <= board.columnWidth(column)
+
+
+def test_the_board_shows_every_cell_whole_at_1024x600(qtbot, window):
+    """上报情况 at the county on a small screen: no "未报…", "026年7月" or "八月…" — a column is
+    as wide as its text and the board scrolls sideways instead; each cell says it all in its
+    tooltip too."""
+    from PySide6.QtWidgets import QApplication
+
+    from localdb.demo import run_demo
+
+    window.db.write(lambda s: run_demo(s, records=10, seed=5))
+    window.resize(1024, 600)
+    window.nav.setCurrentRow(2)
+    page = window.dashboard_page()
+    QApplication.processEvents()
+    board = page.board
+    assert board.rowCount() > 1
+    cut = [board.horizontalHeaderItem(c).text() for c in range(board.columnCount())
+           if not _fits(board, board.horizontalHeaderItem(c).text(), c)]  # fmt: skip
+    cut += [board.item(r, c).text() for c in range(board.columnCount())
+            for r in range(board.rowCount()) if not _fits(board, board.item(r, c).text(), c)]  # fmt: skip
+    assert not cut, cut
+    for c in range(board.columnCount()):
+        for r in range(board.rowCount()):
+            item = board.item(r, c)
+            assert item.toolTip() and item.text() in item.toolTip()

@@ -1,0 +1,15 @@
+"""A multi-line summary passed into another message keeps its line breaks (i18n.compose),
+while any other text parameter (a file name, a cell) still has its control characters
+escaped."""
+
+from i18n import compose, tr
+
+
+def test_composed_text_keeps_its_line_breaks_and_plain_text_is_escaped():
+    inner = compose([tr("ui.summary.added", count=2), tr("ui.summary.unchanged", count=0)])
+    text = tr("ui.import.done", file="a\nb.xlsx", summary=inner)
+    assert "a\\nb.xlsx" in text  # untrusted text: escaped
+    assert "\\n" not in text.split("\n\n", 1)[1]  # the summary: real line breaks
+    assert inner.split("\n")[1] in text.split("\n")
+    plain = tr("ui.import.done", file="x", summary=str(inner))
+    assert "\\n" in plain
