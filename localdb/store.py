@@ -408,7 +408,19 @@ class Store:
             folder.mkdir(parents=True, exist_ok=True)
             dest = sqlite3.connect(partial)
             try:
-                self.db.conn.backup(dest)  # any thread: a committed snapshot
+                conn = self.db.conn
+                if getattr(conn, "in_transaction", False):
+                    # Inside a write transaction (a form version registered during an import
+                    # adds a column: a migration backup) this connection's backup would wait
+                    # for its own lock for ever; a reader of the file copies the committed
+                    # state (WAL: readers never wait for the writer).
+                    src = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
+                    try:
+                        src.backup(dest)
+                    finally:
+                        src.close()
+                else:
+                    conn.backup(dest)  # any thread: a committed snapshot
                 # a backup is one self-contained file, safe to copy around
                 dest.execute("PRAGMA journal_mode = DELETE")
             finally:
