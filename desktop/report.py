@@ -568,8 +568,9 @@ class ReportPage(QWidget):
 
     def _update_summary(self) -> None:
         errors, unexplained = self.problems()
+        blanks = 0
         if not self._touched:  # blanks are not errors yet while the clerk is still typing
-            errors = [
+            shown_errors = [
                 n
                 for n in errors
                 if n in self._edited
@@ -577,14 +578,22 @@ class ReportPage(QWidget):
                 or self.engine.state(n).value is not None
                 or self.rows[n].type_error
             ]
-        if errors or unexplained:
-            self.summary.setText(
-                tr("ui.report.summary", errors=len(errors), warnings=len(unexplained))
-            )
-            self.summary.setStyleSheet(ERROR_STYLE if errors else WARNING_STYLE)
+            blanks, errors = len(errors) - len(shown_errors), shown_errors
+        # Only what there is to do; "ready" only when finalising would go through.
+        if errors and unexplained:
+            text = tr("ui.report.summary", errors=len(errors), warnings=len(unexplained))
+        elif errors:
+            text = tr("ui.report.summary_errors", errors=len(errors))
+        elif unexplained:
+            text = tr("ui.report.summary_warnings", warnings=len(unexplained))
+        elif blanks:
+            text = tr("ui.report.blanks_left", count=blanks)
         else:
-            self.summary.setText(tr("ui.report.ready") if not self.locked else "")
-            self.summary.setStyleSheet("")
+            text = tr("ui.report.ready")
+        self.summary.setText("" if self.locked and not (errors or unexplained) else text)
+        self.summary.setStyleSheet(
+            ERROR_STYLE if errors else WARNING_STYLE if unexplained or blanks else ""
+        )
 
     def finalise(self) -> bool:
         """Finalise if nothing blocks it; otherwise say why and go to the first problem."""

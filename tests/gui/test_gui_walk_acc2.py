@@ -158,3 +158,24 @@ def test_the_board_shows_every_cell_whole_at_1024x600(qtbot, window):
         for r in range(board.rowCount()):
             item = board.item(r, c)
             assert item.toolTip() and item.text() in item.toolTip()
+
+
+def test_the_summary_never_says_ready_when_finalising_would_be_refused(qtbot, window, answers):
+    """Every figure typed, the 联系电话 (required) left empty: the line under the grid must not
+    say 审核通过，可以定稿 while 审核并定稿 refuses; and it names only what there is to do (no
+    "0 处提示需说明")."""
+    from i18n import tr
+    from tests.gui.test_gui_returns import VALUES
+
+    page = window.open_entry(FORM, period=PERIOD)
+    for name, value in VALUES.items():
+        if name != "phone":
+            page.set_raw(name, str(value))
+    page.set_raw("phone", "")
+    assert page.summary.text() != tr("ui.report.ready")
+    assert page.summary.text() == tr("ui.report.blanks_left", count=1)
+    assert not page.finalise()
+    assert page.summary.text() == tr("ui.report.summary_errors", errors=1)
+    assert "0" not in page.summary.text()
+    page.set_raw("phone", "13800000000")
+    assert page.summary.text() == tr("ui.report.ready")
