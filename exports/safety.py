@@ -53,6 +53,7 @@ class GateResult:
 
     entries: list[str] = field(default_factory=list)
     formula_parts: list[str] = field(default_factory=list)
+    formula_cells: dict[str, str] = field(default_factory=dict)  # part -> first formula cell
     dims: dict[str, tuple[int, int]] = field(default_factory=dict)  # part -> (rows, columns)
     error_cells: dict[str, list[str]] = field(default_factory=dict)  # part -> cell refs
     sheets: list[SheetInfo] = field(default_factory=list)
@@ -277,6 +278,9 @@ def _scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, result: GateRe
                     and (b"<f>" in window or b"<f " in window or b"<f/>" in window)
                 ):
                     result.formula_parts.append(info.filename)
+                    ref = _formula_cell(window)
+                    if ref:
+                        result.formula_cells[info.filename] = ref
                     scan_formula = False
                 if bounds is not None:
                     bounds.feed(chunk, window)
@@ -296,6 +300,14 @@ def _bad_char_ref(window: bytes) -> bool:
         if not _allowed_char(n):
             return True
     return False
+
+
+def _formula_cell(window: bytes) -> str | None:
+    """The reference (D2) of the first formula cell in ``window``, when its tag is there."""
+    m = re.search(rb"<f[ >/]", window)
+    start = window.rfind(b"<c ", 0, m.start()) if m else -1
+    ref = _CELL_REF.search(window, start) if start >= 0 else None
+    return ref.group(1).decode() if ref and ref.start() < m.start() else None  # type: ignore[union-attr]
 
 
 def _error_cells(window: bytes, part: str, result: GateResult) -> None:
