@@ -168,10 +168,22 @@ def line_figure(series: dict[str, list[tuple]], title: str, ylabel: str) -> Any:
         ax.set_ylabel(ylabel)
         ax.set_ylim(bottom=0)
         if len(series) > 1:
-            ax.legend(frameon=False)
+            _legend(ax)
         _style(ax)
     ax.set_title(title, loc="left", fontsize=12)
     return fig
+
+
+def _legend(ax: Any) -> None:
+    """The legend below the plotting area (constrained layout makes room for it), in a
+    smaller font with long (English) names wrapped: inside the axes it ran over the y-axis
+    label and ticks at the dashboard's size."""
+    import textwrap
+
+    handles, labels = ax.get_legend_handles_labels()
+    wrapped = [textwrap.fill(t, 34) if t.isascii() else t for t in labels]
+    ax.figure.legend(handles, wrapped, loc="outside lower center", frameon=False, fontsize=8,
+                     ncols=len(handles) if sum(map(len, labels)) <= 24 else 1)  # fmt: skip
 
 
 def volunteers_figure(series: dict[str, list[tuple[str, float]]]) -> Any:

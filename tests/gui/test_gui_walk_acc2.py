@@ -179,3 +179,40 @@ def test_the_summary_never_says_ready_when_finalising_would_be_refused(qtbot, wi
     assert "0" not in page.summary.text()
     page.set_raw("phone", "13800000000")
     assert page.summary.text() == tr("ui.report.ready")
+
+
+def test_the_volunteer_legend_stays_inside_its_chart_in_english():
+    """English at 1366×768: the legend ("Registered science volunteers (end of month)") ran
+    over the y-axis label and ticks, out of the plotting area."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    import i18n
+    from desktop import charts
+
+    old = i18n.get_language()
+    i18n.set_language("en")
+    try:
+        months = [f"2026-{m:02d}" for m in range(1, 12)]
+        fig = charts.volunteers_figure(
+            {
+                "Registered science volunteers (end of month)": [
+                    (m, 320.0 + i) for i, m in enumerate(months)
+                ],
+                "Volunteers active this month": [(m, 50.0 + 9 * i) for i, m in enumerate(months)],
+            }
+        )  # fmt: skip
+        fig.set_size_inches(3.6, 2.6)  # the chart's size in the dashboard at 1366×768
+        fig.set_dpi(100)
+        FigureCanvasAgg(fig).draw()
+        ax = fig.axes[0]
+        renderer = fig.canvas.get_renderer()
+        (legend,) = fig.legends or [ax.get_legend()]
+        box = legend.get_window_extent(renderer)
+        page = fig.bbox
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0, (box, page)
+        for part in (ax.yaxis, ax.xaxis, ax._left_title, *ax.get_lines()):
+            other = part.get_tightbbox(renderer) if hasattr(part, "get_tightbbox") else None
+            other = other or part.get_window_extent(renderer)
+            assert not box.overlaps(other), (part, box, other)
+    finally:
+        i18n.set_language(old)
