@@ -13,3 +13,10 @@ def test_composed_text_keeps_its_line_breaks_and_plain_text_is_escaped():
     assert inner.split("\n")[1] in text.split("\n")
     plain = tr("ui.import.done", file="x", summary=str(inner))
     assert "\\n" in plain
+
+
+def test_english_counts_take_the_singular_for_one():
+    # seen walking the English window: "1 blocking errors must be corrected first"
+    assert tr("ui.report.errors_block", "en", count=1).startswith("1 blocking error must")
+    assert tr("ui.report.errors_block", "en", count=3).startswith("3 blocking errors must")
+    assert tr("ui.error.more_problems", "en", count=1).endswith("1 more problem")
