@@ -68,7 +68,9 @@ class BundleReader:
         self.exact_totals: dict[str, dict[str, int]] = {}  # table -> exact sums (see _Totals)
         for part in self.gate.formula_parts:
             ref = re.fullmatch(r"([A-Z]+)(\d+)", self.gate.formula_cells.get(part, ""))
-            where = {"row": int(ref.group(2)), "column": ref.group(1)} if ref else {}
+            where: dict[str, Any] = (
+                {"row": int(ref.group(2)), "column": ref.group(1)} if ref else {}
+            )
             self.add("bundle.check.formula", sheet=self._sheet_name(part), fix="bundle.fix.resend",
                      **where)  # fmt: skip
         self.warnings: list[Problem] = []
