@@ -68,6 +68,28 @@ def _local_time(stamp: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+HEADER_WIDTH = 120  # a records column's first width (px)
+
+
+def header_lines(text: str, width: int) -> str:
+    """A column head in at most two lines of ``width`` pixels, the rest elided with "…" (the
+    tooltip has it whole): a long question label was cut off at both ends."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QApplication
+
+    fm = QFontMetrics(QApplication.font())
+    if fm.horizontalAdvance(text) <= width:
+        return text
+    cut = 1
+    while cut < len(text) and fm.horizontalAdvance(text[: cut + 1]) <= width:
+        cut += 1
+    space = text.rfind(" ", 0, cut + 1)
+    if space > 0 and text.isascii():
+        cut = space
+    first, rest = text[:cut].rstrip(), text[cut:].lstrip()
+    return first + "\n" + fm.elidedText(rest, Qt.TextElideMode.ElideRight, width)
+
+
 class RecordsModel(QAbstractTableModel):
     """Rows of ``store.records(form_id, ...)``, read lazily in pages of :data:`PAGE`.
 
@@ -253,15 +275,19 @@ class RecordsModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         if orientation == Qt.Orientation.Vertical:
-            return str(section + 1)
+            return str(section + 1) if role == Qt.ItemDataRole.DisplayRole else None
         column = self.columns[section]
         if column.startswith("_"):
-            return tr(f"ui.records.col.{column[1:]}")
-        q = self.form.get(column)
-        return q.label() if q is not None else column
+            text = tr(f"ui.records.col.{column[1:]}")
+        else:
+            q = self.form.get(column)
+            text = q.label() if q is not None else column
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return text
+        return header_lines(text, HEADER_WIDTH - 14)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
@@ -331,7 +357,7 @@ class RecordsPage(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setSortingEnabled(True)
         self.view.verticalHeader().setDefaultSectionSize(24)
-        self.view.horizontalHeader().setDefaultSectionSize(120)
+        self.view.horizontalHeader().setDefaultSectionSize(HEADER_WIDTH)
         self.view.setAlternatingRowColors(True)
         self.view.doubleClicked.connect(lambda _i: self.open_current())
         self.btn_open = QPushButton(objectName="btn_open")

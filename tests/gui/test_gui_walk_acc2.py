@@ -4,6 +4,7 @@ summaries at the end of an import, export or merge keep their line breaks (no li
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QDialog
 
 from tests.gui.test_gui_returns import FORM, PERIOD, TOWN, _township
@@ -216,3 +217,30 @@ def test_the_volunteer_legend_stays_inside_its_chart_in_english():
             assert not box.overlaps(other), (part, box, other)
     finally:
         i18n.set_language(old)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_records_column_heads_are_not_cut_at_both_ends(qtbot, window, lang):
+    """The records list of the annual report: a long question label ("本级是否已建立科协组织",
+    "Has the association been established…") showed as "级是否已建立科协组" / "tion been
+    establishe". Each line of a head fits its column; the whole label is the tooltip."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QFontMetrics
+
+    import i18n
+
+    old = i18n.get_language()
+    window.set_language(lang)
+    try:
+        window.open_records("kexie_org_annual")
+        page = window.records_page()
+        view, model = page.view, page.view.model()
+        fm = QFontMetrics(view.horizontalHeader().font())
+        for c in range(model.columnCount()):
+            text = model.headerData(c, Qt.Orientation.Horizontal)
+            full = model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+            assert full and full.startswith(text.split("\n")[0]), (text, full)
+            for line in text.split("\n"):
+                assert fm.horizontalAdvance(line) + 8 <= view.columnWidth(c), (c, line)
+    finally:
+        window.set_language(old)
