@@ -163,12 +163,13 @@ class Content:
         period = row.get("_period")
         if period:
             self.periods.add(period)
-        if table == TOMBSTONE_TABLE:
+        form_id = spec.form_id
+        if table == TOMBSTONE_TABLE or form_id is None:
             return
         if row.get("_status") != NIL:
-            self.rollups[spec.form_id].add(row)
+            self.rollups[form_id].add(row)
         if spec.kind == "report":
-            self.completeness.add(spec.form_id, spec.title, row, self.period_type(spec.form_id))
+            self.completeness.add(form_id, spec.title, row, self.period_type(form_id))
 
     def period_type(self, form_id: str | None) -> str | None:
         """The period type a report form declares (from its manifest entry)."""

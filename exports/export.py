@@ -192,7 +192,7 @@ def export_bundle(
     counts = {
         s.form_id: content.counts.get(t, 0)
         for t, s in content.specs.items()
-        if s.repeat is None and t != TOMBSTONE_TABLE
+        if s.repeat is None and t != TOMBSTONE_TABLE and s.form_id is not None
     }
     task.report(1.0)
     return ExportSummary(

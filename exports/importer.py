@@ -166,7 +166,7 @@ def _import_bundle(
     m = reader.manifest
     own = store.unit_code
     names = UnitNames(store.units, own) if own else None
-    if own and not allow_outside:
+    if names is not None and own and not allow_outside:
         for unit in [m["unit"], *m["contains"]]:
             if not names.within(unit, own):
                 summary.refused.append(outside_problem(str(path), unit, own))

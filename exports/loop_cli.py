@@ -181,9 +181,9 @@ def cmd_return(args) -> int:
             form = store.form(args.form)
             if form.kind == "report":
                 from forms import periods as P
-                from localdb.units import normalise_code
+                from localdb.units import require_code
 
-                uuid = _find_keyed(store, form, normalise_code(args.unit),
+                uuid = _find_keyed(store, form, require_code(args.unit),
                                    P.parse_period(args.period), _key_values(form, args.key, {}))  # fmt: skip
         s = return_report(store, args.form, unit=args.unit, period=args.period, reason=args.reason,
                           fields=_pairs(args.field, "--field"), out=args.out, uuid=uuid)  # fmt: skip

@@ -434,15 +434,18 @@ class _Merge:
         mains = [t for t, s in content.specs.items() if s.repeat is None and t != TOMBSTONE_TABLE]
         for table in mains:
             spec = content.specs[table]
+            fid = spec.form_id
+            if fid is None:  # the tombstone table rolls up nothing
+                continue
             if spec.kind != "report":  # surveys: respondents per unit, counted in SQL
                 for unit, n in db.execute(
                     "SELECT unit, COUNT(*) FROM rows WHERE win=1 AND tbl=? GROUP BY unit", (table,)
                 ):
-                    counts = content.rollups[spec.form_id]
+                    counts = content.rollups[fid]
                     assert isinstance(counts, SurveyCount)  # a survey's roll-up counts
                     counts.add_count(unit, n)
                 continue
-            kind = content.period_type(spec.form_id)
+            kind = content.period_type(fid)
             for (data,) in db.execute(
                 "SELECT b.data FROM rows r JOIN body b ON b.id=r.id "
                 "WHERE r.win=1 AND r.tbl=? AND r.period IS NOT NULL",
@@ -450,8 +453,8 @@ class _Merge:
             ):
                 row = json.loads(data)
                 if row.get("_status") != NIL:
-                    content.rollups[spec.form_id].add(row)
-                content.completeness.add(spec.form_id, spec.title, row, kind)
+                    content.rollups[fid].add(row)
+                content.completeness.add(fid, spec.title, row, kind)
 
     def rows_for(self, table: str, engine: str = "stream"):
         """Factory of the winners of ``table`` in sheet order, as templates where possible."""

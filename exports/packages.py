@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from exports.parcel import FORMS, build_manifest, read_parcel, write_parcel
 from forms import periods as P
@@ -94,7 +95,7 @@ def publish(store, specs: list[str], out: str | Path, *, from_period: str | None
     own = store.unit_code
     if not own:
         raise UsageError("bundle.export.no_unit", fix="bundle.fix.init_unit")
-    entries = []
+    entries: list[dict[str, Any]] = []
     for spec in specs:
         form, data = _load(store, spec)
         entries.append({

@@ -116,7 +116,7 @@ def differences(old: dict, new: dict, *, ignore: frozenset = frozenset({"_source
 def change(form_id: str, old: dict, new: dict, reason: str = "") -> Change:
     return Change(
         form_id,
-        new.get("_uuid") or old.get("_uuid"),
+        new.get("_uuid") or old.get("_uuid") or "",
         new.get("_unit") or old.get("_unit"),
         new.get("_period") or old.get("_period"),
         differences(old, new),

@@ -132,7 +132,7 @@ def return_report(
     return file at ``out`` and mark the local copy 退回. Raises a ``KexieError`` when the form,
     record or a field is unknown, the reason is empty, or the record was never received."""
     from forms import periods as P
-    from localdb.units import normalise_code
+    from localdb.units import require_code
 
     form = store.form(form_id)
     if not (reason or "").strip():
@@ -142,7 +142,7 @@ def return_report(
         if name not in form or not form.question(name).stores_value:
             raise UsageError("returns.unknown_field", fix="returns.fix.field", field=name,
                              form=form.title())  # fmt: skip
-    unit = normalise_code(unit)
+    unit = require_code(unit)
     if period is not None:
         period = P.parse_period(period)
     uuid = uuid or _find(store, form, unit, period, key)
@@ -290,7 +290,7 @@ def correct(
                    reason=reason, explanations=explanations, author=author,
                    version=version or (row or {}).get("_form_version"))  # fmt: skip
         if pending is not None and (reason or "").strip():
-            record_response(store, form_id, uuid, reason.strip(), author=author)
+            record_response(store, form_id, uuid, (reason or "").strip(), author=author)
     return uuid
 
 

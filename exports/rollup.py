@@ -250,7 +250,7 @@ class Completeness:
         self.span.add(period)
         key = (form_id, code, period)
         state = STATE_OF.get(row.get("_status"), "data")
-        if _RANK[state] > _RANK.get(self.seen.get(key), -1):
+        if _RANK[state] > _RANK.get(self.seen.get(key, ""), -1):
             self.seen[key] = state
         sent = submitted_at(row)
         if sent and sent > self.first.get(key, ""):
@@ -393,7 +393,7 @@ class Completeness:
 _ORDER = {"month": 0, "quarter": 1, "year": 2}
 # A unit's state for a period from the statuses of its reports: a returned report (退回) shows
 # until it comes back corrected, over data (已报), over a nil report (空表).
-STATE_OF = {NIL: "nil", RETURNED: "returned"}
+STATE_OF: dict[str | None, str] = {NIL: "nil", RETURNED: "returned"}
 _RANK = {"nil": 0, "data": 1, "returned": 2}
 
 

@@ -93,13 +93,13 @@ def write_template(store, form_id: str, *, unit: str, period: str, out: str | Pa
 
     from exports.packages import form_for_period
     from exports.parcel import atomic_write
-    from localdb.units import normalise_code
+    from localdb.units import require_code
 
     form = form_for_period(store, form_id, P.parse_period(period))
     if form.kind != "report":
         raise UsageError("template.not_report", form=form.title())
     period = P.parse_period(period, form.period_type)
-    unit = normalise_code(unit)
+    unit = require_code(unit)
     own = store.unit_code
     info = store.units.get(unit)
     if info is None:

@@ -34,7 +34,7 @@ def submitted_at(row: dict) -> str | None:
     from exports.returns import history
 
     events = history(row.get("_returns"))
-    times = [e.get("version_modified") for e in events[:1] if e.get("version_modified")]
+    times: list[str] = [e["version_modified"] for e in events[:1] if e.get("version_modified")]
     if row.get("_modified"):
         times.append(row["_modified"])
     first = min(times) if times else None

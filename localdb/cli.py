@@ -119,7 +119,9 @@ def _change_unit(args) -> int:
                     "units.cli.added",
                     name=unit.name,
                     code=unit.code,
-                    parent=store.units.get(unit.parent).name,
+                    parent=parent.name
+                    if unit.parent and (parent := store.units.get(unit.parent))
+                    else "",
                 )
             )
         else:

@@ -62,8 +62,8 @@ class LocalUnits(Divisions):
             norm = normalise_code(code)
             if norm is None or level_of(norm) != level or not norm.startswith(base.prefix):
                 raise UsageError("units.bad_local_code", code=code, parent=base.name)
-            if self.get(norm) is not None:
-                raise UsageError("units.code_taken", code=norm, name=self.get(norm).name)
+            if (taken := self.get(norm)) is not None:
+                raise UsageError("units.code_taken", code=norm, name=taken.name)
             code = norm
         with self.db.atomic():
             self.db.execute(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from forms.model import Form
 from forms.periods import parse_period, previous_period
@@ -62,8 +62,8 @@ def later_than(previous: str | None) -> str:
     previous ``_modified`` — with the clock set back, one millisecond after it — so the edit
     still supersedes the copy the level above already holds."""
     now = now_iso()
-    before = _instant(previous)
-    if before is None or _instant(now) > before:
+    before, current = _instant(previous), _instant(now)
+    if before is None or current is None or current > before:
         return now
     bumped = before.astimezone(UTC) + timedelta(milliseconds=1)
     return bumped.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -336,7 +336,7 @@ class Records:
         if form.kind != "report":
             raise UsageError("db.not_a_report", form_id=form_id)
         unit = self._check_unit(unit)
-        period = self._check_period(form, period)
+        period = cast(str, self._check_period(form, period))  # a report's: never None
         existing = self.find_report(form_id, unit=unit, period=period)
         who = author or self.clerk
         table = table_name(form_id)
@@ -344,6 +344,7 @@ class Records:
         with self.sqlite_errors(), self.db.atomic():
             if existing:
                 old = self._row(table, existing)
+                assert old is not None  # find_report has just found it
                 if old["_status"] == NIL:
                     return existing
                 if old["_status"] not in lifecycle.OPEN:
@@ -854,7 +855,7 @@ class Records:
         def visit(parent_uuid: str, outer: str | None, data: dict) -> None:
             for repeat in form.repeats():
                 if (
-                    form.repeat_of(repeat.name).name if form.repeat_of(repeat.name) else None
+                    outer_repeat.name if (outer_repeat := form.repeat_of(repeat.name)) else None
                 ) != outer:
                     continue
                 for index, item in enumerate(data.get(repeat.name) or [], start=1):

@@ -290,6 +290,14 @@ def load(blob: bytes) -> Divisions:
     return Divisions(units, aliases, meta)
 
 
+def require_code(code: str | int) -> str:
+    """:func:`normalise_code`, or a UsageError naming a code that is not a division code."""
+    norm = normalise_code(code)
+    if norm is None:
+        raise UsageError("units.malformed", fix="units.malformed.fix", code=str(code))
+    return norm
+
+
 def resolve_unit(units, code: str) -> Unit:
     """The real unit for a user-typed code, or a UsageError that suggests what was meant."""
     unit = units.get(code) if normalise_code(code) else None
