@@ -41,6 +41,8 @@ from i18n import tr
 from i18n.errors import Location, Problem, ValidationError
 
 Key = tuple[str, tuple[int, ...]]
+NodeKey = tuple[str | None, tuple[int, ...]]
+"""A key of the expression context: ``(None, ())`` is the record's root."""
 # The previous period's answers: a mapping, or a lookup given the current kexie::key values
 # ({question: value}) that returns them (None when there is no previous report).
 Previous = Mapping[str, object] | Callable[[dict[str, object]], Mapping[str, object] | None]
@@ -162,7 +164,7 @@ class _Ctx:
                 out.append((q.name, idx))
         return out
 
-    def parent_key(self, key: Key) -> Key | None:
+    def parent_key(self, key: NodeKey) -> NodeKey | None:
         name, idx = key
         if name is None:
             return None
@@ -172,10 +174,10 @@ class _Ctx:
             return (None, ())
         return (parent, idx[: len(self.engine.plan.nodes[parent].chain)])
 
-    def key_text(self, key: Key) -> str:
+    def key_text(self, key: NodeKey) -> str:
         return self.engine.text.get(key, "") if key[0] is not None else ""
 
-    def focus(self, key: Key) -> None:
+    def focus(self, key: NodeKey) -> None:
         """Make ``key`` the context node (for predicates)."""
         name, idx = key
         node = self.engine.plan.nodes.get(name) if name is not None else None
@@ -183,14 +185,14 @@ class _Ctx:
         self.chain = node.chain if node is not None else ()
         self.idx = idx
 
-    def current_key(self) -> Key:
+    def current_key(self) -> NodeKey:
         if self.current is None:
             return (None, ())
         node = self.engine.plan.nodes.get(self.current)
         depth = len(node.chain) if node is not None else 0
         return (self.current, self.idx[:depth])
 
-    def origin_key(self) -> Key:
+    def origin_key(self) -> NodeKey:
         return self.origin if self.origin is not None else self.current_key()
 
     def saved_text(self) -> str:
@@ -280,13 +282,13 @@ class FormEngine:
         self.now = now
         self._previous = previous
         self._previous_cache: dict[tuple, Mapping[str, object]] = {}
-        self.answers: dict[Key, object] = {}
+        self.answers: dict[NodeKey, object] = {}
         self.bad: dict[Key, tuple[str, dict, object]] = {}  # answers that could not be typed
         self.counts: dict[tuple[str, tuple[int, ...]], int] = {}
         self.fixed_counts: set[tuple[str, tuple[int, ...]]] = set()
         self.rel: dict[Key, bool] = {}
         self.val: dict[Key, object] = {}
-        self.text: dict[Key, str] = {}
+        self.text: dict[NodeKey, str] = {}
         self.checks: dict[Key, _Check] = {}
         self.created: set[Key] = set()
         self._ctx = _Ctx(self)
@@ -505,10 +507,18 @@ class FormEngine:
             if len(nd.chain) > depth and nd.chain[: depth + 1] == node.chain
         }
 
-        def gone(key: Key) -> bool:
+        def gone(key: NodeKey) -> bool:
             return key[0] in inside and key[1][:depth] == prefix and key[1][depth] > keep
 
-        for store in (self.answers, self.bad, self.rel, self.val, self.text, self.checks):
+        stores: tuple[dict[Any, Any], ...] = (
+            self.answers,
+            self.bad,
+            self.rel,
+            self.val,
+            self.text,
+            self.checks,
+        )
+        for store in stores:
             for key in [k for k in store if gone(k)]:
                 del store[key]
         self.created = {k for k in self.created if not gone(k)}

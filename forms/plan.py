@@ -172,7 +172,7 @@ def build_plan(form: Form) -> tuple[Plan, list[Problem]]:
             trigger = q.trigger.strip()
             if trigger.startswith("${") and trigger.endswith("}"):
                 trigger = trigger[2:-1].strip()
-            if trigger not in base_scope.names:
+            if base_scope.names is not None and trigger not in base_scope.names:
                 problems.append(
                     Problem(
                         "forms.expr.unknown_ref",

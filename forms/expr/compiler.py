@@ -17,7 +17,7 @@ import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Protocol, cast
 
 from forms.expr import ast
@@ -504,11 +504,13 @@ class _Compiler:
             self.unknown_paths.append(_path_text(node) if isinstance(node, ast.Path) else "?")
             return _const(NodeSet())
 
+        ref_name = start_name or ""  # set whenever start_kind is "ref"
+
         def select(ctx: EvalContext) -> NodeSet:
             saved = (ctx.current, ctx.chain, ctx.idx, ctx.item, ctx.item_pos, ctx.item_size)
             try:
                 if start_kind == "ref":
-                    keys = ctx.ref_keys(start_name)
+                    keys = ctx.ref_keys(ref_name)
                     if compiled_start_preds:
                         # ${age} is /data/hh/age: its predicates count among each parent's
                         # children (XPath), so ${age}[1] is every household's first age.
@@ -593,7 +595,7 @@ def _zone(ctx: EvalContext) -> tzinfo:
         zone = ctx.now().tzinfo
     except (AttributeError, TypeError, ValueError, OverflowError):
         zone = None
-    return zone or datetime.now().astimezone().tzinfo
+    return zone or datetime.now().astimezone().tzinfo or UTC
 
 
 def _context_value(ctx: EvalContext) -> str:

@@ -3,26 +3,14 @@ its townships import it and use it from then on; bundles holding both versions m
 
 from __future__ import annotations
 
-import json
-
 import openpyxl
 import pytest
+from cli_run import run
 
 from forms import builtin_form_paths
-from kexie.cli import main
 
 F = "kexie_volunteer_monthly"
 COUNTY, TOWN_A, TOWN_B = "330106", "330106002", "330106004"
-
-
-def run(capsys, *argv) -> tuple[int, object, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    try:
-        data = json.loads(out) if out.strip() else None
-    except ValueError:
-        data = out
-    return code, data, err
 
 
 def version_2(path, *, drop="activities_online"):

@@ -3,15 +3,14 @@ county sees who reported on time, who late, who not at all, with rates per unit.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import date
 
 import pytest
+from cli_run import run
 
 from forms import load_builtin
 from forms import periods as P
-from kexie.cli import main
 
 F = "kexie_volunteer_monthly"
 COUNTY, ON_TIME, LATE = "330106", "330106002", "330106004"
@@ -20,16 +19,6 @@ VALUES = {"vol_registered": 100, "vol_new": 2, "vol_female": 50, "vol_young": 20
           "activities_rural": 1, "activities_online": 1, "people_served": 100,
           "service_hours": 50, "unit_head": "赵六", "filled_by": "张三",
           "phone": "13800000000"}  # fmt: skip
-
-
-def run(capsys, *argv) -> tuple[int, object, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    try:
-        data = json.loads(out) if out.strip() else None
-    except ValueError:
-        data = out
-    return code, data, err
 
 
 def send(capsys, tmp_path, data, unit, period, finalised_at):

@@ -10,8 +10,7 @@ import zipfile
 
 import openpyxl
 import pytest
-
-from kexie.cli import main
+from cli_run import run
 
 F = "kexie_volunteer_monthly"
 COUNTY, TOWN = "330106", "330106005"
@@ -21,16 +20,6 @@ GOOD = {
     "activities_online": 1, "people_served": 300, "service_hours": 250.5, "unit_head": "赵六",
     "filled_by": "钱七", "phone": "13800000000", "fill_date": "2026-11-30",
 }  # fmt: skip
-
-
-def run(capsys, *argv) -> tuple[int, object, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    try:
-        data = json.loads(out) if out.strip() else None
-    except ValueError:
-        data = out
-    return code, data, err
 
 
 def fill(src, dst, values: dict, explain: dict | None = None) -> None:
