@@ -210,8 +210,7 @@ def export_bundle(
 class Journal:
     """Marking what an export sent, in step with the file (``localdb.journal``): the records
     are marked with a ``pending`` journal row in one transaction just before the complete file
-    is moved into place, and the row is closed after. A store without a journal (a test double)
-    is marked once the file is in place."""
+    is moved into place, and the row is closed after."""
 
     def __init__(self, store, sent: dict[str, list[str]], out: Path, sha: str) -> None:
         self.store, self.sent, self.out, self.sha = store, sent, out, sha
@@ -221,18 +220,13 @@ class Journal:
     def remember(self) -> None:
         """Tell the store which folder this export's scratch files go to (swept at its next
         start should this run be killed)."""
-        journal = getattr(self.store, "journal", None)
-        if journal is not None:
-            folder = self.out.parent if str(self.out.parent) else Path(".")
-            journal.remember_folder(folder)
+        folder = self.out.parent if str(self.out.parent) else Path(".")
+        self.store.journal.remember_folder(folder)
 
     def begin(self, temp: Path) -> None:
-        journal = getattr(self.store, "journal", None)
-        if journal is None:
-            return
         from localdb.journal import file_sha256
 
-        self.id, self.marked = journal.begin_export(
+        self.id, self.marked = self.store.journal.begin_export(
             self.out, self.sent, file_digest=file_sha256(temp), bundle_sha256=self.sha
         )
 
@@ -243,21 +237,10 @@ class Journal:
             self.id = None
 
     def finish(self) -> int:
-        if self.id is None:
-            return mark_sent(self.store, self.sent, self.out.name)
+        if self.id is None:  # begin() runs before every replace: never reached
+            return 0
         # The file is in place and the records are marked; should closing the journal row fail
         # (disk full now), the next open settles it from the file.
         with contextlib.suppress(Exception):
             self.store.journal.end_export(self.id)
         return self.marked
-
-
-def mark_sent(store, sent: dict[str, list[str]], file_name: str) -> int:
-    """Once the bundle is in place: its finalised records become ``exported`` locally (one
-    transaction per form, audited with the file name). The bundle itself carries them as
-    ``finalised`` and ``_modified`` is kept, so a second export has the same ``sha256``."""
-    return sum(
-        store.mark_exported(form_id, uuids, reason=file_name)
-        for form_id, uuids in sent.items()
-        if uuids
-    )

@@ -130,12 +130,9 @@ def import_bundle(
 
 
 def log_attempt(store, kind: str, path: Path, outcome: str, reasons: list, **info) -> None:
-    """One row of the import log, if the store keeps one. Logging never hides the result: a
-    store that cannot write (read-only, disk full) has already said so."""
-    journal = getattr(store, "journal", None)
-    if journal is None:
-        return
-    record = journal.record_transfer
+    """One row of the import log. Logging never hides the result: a store that cannot write
+    (read-only, disk full) has already said so."""
+    record = store.journal.record_transfer
     from localdb.journal import file_sha256
 
     with contextlib.suppress(KexieError):

@@ -515,9 +515,7 @@ def merge_bundles(
     if not folder.is_dir():
         raise BundleError("bundle.write.no_folder", location=Location(file=str(out)),
                           folder=str(folder))  # fmt: skip
-    journal = getattr(store, "journal", None)
-    if journal is not None:  # a killed merge's staging files are swept at the next start
-        journal.remember_folder(folder)
+    store.journal.remember_folder(folder)  # a killed merge's staging files: swept at next start
     try:
         run = _Merge(store, out, lang, allow_outside)
     except KexieError as exc:  # the output folder is full or cannot be written
@@ -722,10 +720,8 @@ def _versions_of(store, form_id: str, blobs: dict) -> list:
     from localdb.formsreg import version_key
 
     versions = {v for (fid, v) in blobs if fid == form_id}
-    registry = getattr(store, "registry", None)
-    if registry is not None:
-        with contextlib.suppress(Exception):
-            versions |= set(registry.versions(form_id))
+    with contextlib.suppress(Exception):
+        versions |= set(store.registry.versions(form_id))
     out = []
     for version in sorted(versions, key=version_key, reverse=True):
         form = None

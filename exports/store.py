@@ -26,6 +26,40 @@ class UnitTree(Protocol):
     def children(self, code: str | None) -> list[Any]: ...
 
 
+class BundleJournal(Protocol):
+    """What bundles use of ``store.journal`` (:class:`localdb.journal.Journal`)."""
+
+    def record_transfer(
+        self,
+        kind: str,
+        file: str | Path,
+        *,
+        outcome: str,
+        reasons: Iterable = (),
+        file_digest: str | None = None,
+        bundle_sha256: str | None = None,
+        unit: str | None = None,
+        details: dict | None = None,
+    ) -> int: ...
+    def remember_folder(self, folder: str | Path) -> None: ...
+    def begin_export(
+        self,
+        file: str | Path,
+        sent: dict[str, list[str]],
+        *,
+        file_digest: str | None,
+        bundle_sha256: str | None = None,
+    ) -> tuple[int, int]: ...
+    def end_export(self, export_id: int) -> None: ...
+    def undo_export(self, export_id: int, *, why: str = "export not completed") -> int: ...
+
+
+class FormVersions(Protocol):
+    """What bundles use of ``store.registry`` (:class:`localdb.formsreg.FormRegistry`)."""
+
+    def versions(self, form_id: str) -> list[str]: ...
+
+
 class BundleStore(Protocol):
     """The store API that export, import and merge use (see docs/internals.md, Bundles)."""
 
@@ -35,6 +69,10 @@ class BundleStore(Protocol):
     def clerk(self) -> str | None: ...
     @property
     def units(self) -> Any: ...  # a UnitTree
+    @property
+    def journal(self) -> BundleJournal: ...
+    @property
+    def registry(self) -> FormVersions: ...
 
     def forms(self) -> list[Form]: ...
     def form(self, form_id: str, version: str | None = None) -> Form: ...
@@ -66,6 +104,8 @@ BUNDLE_STORE_MEMBERS = [
     "unit_code",
     "clerk",
     "units",
+    "journal",
+    "registry",
     "forms",
     "form",
     "register_form",
@@ -76,3 +116,12 @@ BUNDLE_STORE_MEMBERS = [
     "transaction",
 ]
 """The members of :class:`BundleStore`, for conformance checks."""
+
+BUNDLE_JOURNAL_MEMBERS = [
+    "record_transfer",
+    "remember_folder",
+    "begin_export",
+    "end_export",
+    "undo_export",
+]
+"""The members of :class:`BundleJournal`, for conformance checks."""

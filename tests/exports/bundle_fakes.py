@@ -136,8 +136,66 @@ class FakeUnits:
         return sorted((x for x in self.by_code.values() if x.parent == code), key=lambda x: x.code)
 
 
+class FakeJournal:
+    """``store.journal`` in memory (exports.store.BundleJournal): marks like localdb's journal
+    and keeps what it was told (``transfers``, ``folders``, ``exports``) for tests to check."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.transfers: list[dict] = []
+        self.folders: list[str] = []
+        self.exports: list[dict] = []
+
+    def record_transfer(self, kind, file, *, outcome, reasons=(), file_digest=None,
+                        bundle_sha256=None, unit=None, details=None):  # fmt: skip
+        self.transfers.append({"kind": kind, "file": str(file), "outcome": outcome,
+                               "reasons": [p.code for p in reasons], "file_sha256": file_digest,
+                               "bundle_sha256": bundle_sha256, "unit": unit,
+                               "details": details or {}})  # fmt: skip
+        return len(self.transfers)
+
+    def remember_folder(self, folder):
+        self.folders.append(str(folder))
+
+    def begin_export(self, file, sent, *, file_digest, bundle_sha256=None):
+        marked = {f: [u for u in uuids if (self.store.get(f, u) or {}).get("_status") == "finalised"]
+                  for f, uuids in sent.items() if uuids}  # fmt: skip
+        n = sum(
+            self.store.mark_exported(f, u, reason=Path(file).name) for f, u in sent.items() if u
+        )
+        self.exports.append({"file": str(file), "file_sha256": file_digest, "marked": marked,
+                             "bundle_sha256": bundle_sha256, "state": "pending"})  # fmt: skip
+        return len(self.exports), n
+
+    def end_export(self, export_id):
+        self.exports[export_id - 1]["state"] = "done"
+
+    def undo_export(self, export_id, *, why="export not completed"):
+        entry, n = self.exports[export_id - 1], 0
+        if entry["state"] != "pending":
+            return 0
+        for form_id, uuids in entry["marked"].items():
+            for uid in uuids:
+                row = self.store.tables.get(form_id, {}).get(uid)
+                if row is not None and row["_status"] == "exported":
+                    row["_status"], n = "finalised", n + 1
+        entry["state"] = "undone"
+        return n
+
+
+class FakeRegistry:
+    """``store.registry`` (exports.store.FormVersions): the versions of the store's forms."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def versions(self, form_id):
+        return sorted(self.store._forms.get(form_id, {}))
+
+
 class FakeStore:
-    """Rows kept as dicts; ``upsert_rows`` and ``backup`` behave like localdb's."""
+    """Rows kept as dicts; ``upsert_rows`` and ``backup`` behave like localdb's; ``journal``
+    and ``registry`` are in memory (:class:`FakeJournal`, :class:`FakeRegistry`)."""
 
     def __init__(self, unit: str, folder: Path | None = None, forms: list[Form] | None = None):
         self.unit_code = unit
@@ -147,6 +205,8 @@ class FakeStore:
         self._forms = {f.form_id: {f.version: f} for f in (forms or [survey_form(), report_form()])}
         self.tables: dict[str, dict[str, dict]] = {}
         self.backups: list[str] = []
+        self.journal = FakeJournal(self)
+        self.registry = FakeRegistry(self)
 
     def forms(self):
         return [max(v.values(), key=lambda f: f.version) for v in self._forms.values()]
