@@ -52,15 +52,9 @@ def not_yet_due(form: Any, period: str, today: Any = None) -> bool:
     return period == current_period(kind, today) or is_future(period, today)
 
 
-def completeness(
-    store: Any, form: Any, periods: list[str], today: Any = None
-) -> list[tuple[str, str, list[str]]]:
-    """(unit code, unit name, state per period) for this unit and its direct subordinates;
-    states are ``data``, ``nil``, ``returned`` or ``missing`` (``exports.rollup.Completeness``
-    decides, as for the bundle's 上报情况), and ``pending`` for a missing report that is not
-    due yet (a period not over, or before its deadline), which is not 未报."""
-    from exports.rollup import Completeness
-
+def _board_units(store: Any) -> tuple[list[tuple[str, str]], Any]:
+    """The board's rows (this unit, then its direct subordinates) and the grouping that puts
+    any unit below a subordinate on that subordinate's row (the rest on this unit's own)."""
     me = store.unit_code
     units = store.units
     expected = [(me, units.get(me).name if units.get(me) else me)]
@@ -73,6 +67,20 @@ def completeness(
                 if u.code in codes and u.code != me:
                     return u.code, u.name
         return me, expected[0][1]
+
+    return expected, group
+
+
+def completeness(
+    store: Any, form: Any, periods: list[str], today: Any = None
+) -> list[tuple[str, str, list[str]]]:
+    """(unit code, unit name, state per period) for this unit and its direct subordinates;
+    states are ``data``, ``nil``, ``returned`` or ``missing`` (``exports.rollup.Completeness``
+    decides, as for the bundle's 上报情况), and ``pending`` for a missing report that is not
+    due yet (a period not over, or before its deadline), which is not 未报."""
+    from exports.rollup import Completeness
+
+    expected, group = _board_units(store)
 
     board = Completeness(expected, group, None)
     wanted = set(periods)
@@ -96,18 +104,7 @@ def timeliness_board(store: Any, form: Any, periods: list[str]) -> tuple[list, b
     from exports.rollup import Completeness
     from exports.timeliness import arrivals, arrived_row, rates
 
-    me = store.unit_code
-    units = store.units
-    expected = [(me, units.get(me).name if units.get(me) else me)]
-    expected += [(u.code, u.name) for u in units.children(me)]
-    codes = {c for c, _ in expected}
-
-    def group(code: str | None) -> tuple[str, str]:
-        if code:
-            for u in units.path(code):
-                if u.code in codes and u.code != me:
-                    return u.code, u.name
-        return me, expected[0][1]
+    expected, group = _board_units(store)
 
     rule = form.settings.get("kexie::due") or None
     board = Completeness(expected, group, None)

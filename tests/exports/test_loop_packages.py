@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
-from cli_run import run
 
 from forms import builtin_form_paths
+from tests.exports.cli_run import run
 
 F = "kexie_volunteer_monthly"
 COUNTY, TOWN_A, TOWN_B = "330106", "330106002", "330106004"

@@ -7,10 +7,10 @@ import sqlite3
 from datetime import date
 
 import pytest
-from cli_run import run
 
 from forms import load_builtin
 from forms import periods as P
+from tests.exports.cli_run import run
 
 F = "kexie_volunteer_monthly"
 COUNTY, ON_TIME, LATE = "330106", "330106002", "330106004"

@@ -10,7 +10,8 @@ import zipfile
 
 import openpyxl
 import pytest
-from cli_run import run
+
+from tests.exports.cli_run import run
 
 F = "kexie_volunteer_monthly"
 COUNTY, TOWN = "330106", "330106005"

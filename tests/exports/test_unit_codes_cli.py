@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from cli_run import run
+
+from tests.exports.cli_run import run
 
 
 @pytest.fixture
